@@ -1,0 +1,42 @@
+"""考核流 — the bureau's annual target-management assessment (目标管理考核)."""
+from pathlib import Path
+
+from flask import Flask
+
+from .config import load_config
+from .extensions import csrf, db, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """The app factory: settings, extensions, blueprints, CLI and error pages."""
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_mapping(load_config(Path(app.instance_path)))
+    if test_config:
+        app.config.update(test_config)
+
+    # Import models so that metadata (and Alembic) know every table.
+    from .audit import models as _audit  # noqa: F401
+    from .org import models as _org  # noqa: F401
+    from .scheme import models as _scheme  # noqa: F401
+    from .sheets import models as _sheets  # noqa: F401
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+
+    from . import api, cli, web
+
+    app.register_blueprint(web.bp)
+    app.register_blueprint(api.bp)
+    csrf.exempt(api.bp)  # the API authenticates with bearer tokens, not cookies
+    cli.init_app(app)
+    web.init_app(app)
+    return app

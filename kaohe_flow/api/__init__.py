@@ -1,0 +1,44 @@
+"""The JSON API of CONTRACT.md, `/api/v1`: thin, over the same services as the pages."""
+from flask import Blueprint, g, jsonify, request
+
+from ..errors import BadRequest, ServiceError, Unauthorized
+from ..org import service as org_service
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+PUBLIC_ENDPOINTS = {"api.create_token", "api.openapi"}
+
+
+def error_response(status: int, code: str, message: str):
+    """The contract's error shape."""
+    return jsonify({"error": {"code": code, "message": message}}), status
+
+
+@bp.errorhandler(ServiceError)
+def _service_error(exc: ServiceError):
+    return error_response(exc.status, exc.code, exc.message)
+
+
+@bp.before_request
+def _authenticate():
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    user = org_service.user_for_token(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+    if user is None:
+        raise Unauthorized("请先登录：缺少或无效的访问令牌（Authorization: Bearer …）", "unauthorized")
+    g.api_user = user
+    g.api_token = token.strip()
+    return None
+
+
+def body() -> dict:
+    """The request's JSON object, or 400."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise BadRequest("请求体必须是 JSON 对象", "malformed_json")
+    return data
+
+
+from . import views  # noqa: E402,F401  (routes register on bp)

@@ -1,0 +1,80 @@
+"""Records as the API answers them (CONTRACT.md shapes; points as decimal strings)."""
+from ..points import fmt_points
+from ..timeutil import local_iso
+
+
+def user_json(user) -> dict:
+    return {"username": user.username, "name": user.name,
+            "unit": user.unit.code if user.unit else None, "roles": user.roles}
+
+
+def unit_json(unit) -> dict:
+    return {
+        "code": unit.code, "name": unit.name, "aliases": list(unit.aliases or []),
+        "gate_unit": unit.gate_unit.code if unit.gate_unit else None,
+        "leader": unit.leader.username if unit.leader else None,
+    }
+
+
+def scheme_json(scheme, all_codes: list[str]) -> dict:
+    return {
+        "year": scheme.year,
+        "total": fmt_points(scheme.total),
+        "items": [
+            {
+                "code": item.code, "name": item.name, "category": item.category,
+                "category_name": scheme.category_name(item.category),
+                "standard": fmt_points(item.standard), "method": item.method, "content": item.content,
+                "responsible": [u.code for u in item.responsible],
+                "cooperating": list(all_codes) if item.cooperating_all else [u.code for u in item.cooperating],
+                "rules": [{"id": r.code, "text": r.text, "kind": r.kind, "points": fmt_points(r.points)}
+                          for r in item.rules],
+            }
+            for item in scheme.items
+        ],
+    }
+
+
+def sheet_summary_json(sheet, totals) -> dict:
+    subtotal, _bonus, total = totals
+    return {"id": sheet.id, "unit": sheet.unit.code, "year": sheet.year, "state": sheet.state,
+            "subtotal": fmt_points(subtotal), "total": fmt_points(total)}
+
+
+def sheet_json(v) -> dict:
+    sheet = v.sheet
+    return {
+        "id": sheet.id, "unit": sheet.unit.code, "year": sheet.year, "state": sheet.state,
+        "version": sheet.version,
+        "items": [
+            {
+                "code": r.code, "name": r.row.item.name, "standard": fmt_points(r.row.item.standard),
+                "self_score": fmt_points(r.row.self_score), "self_reason": r.row.self_reason or "",
+                "review_score": fmt_points(r.row.review_score), "review_reason": r.row.review_reason or "",
+                "suggested_score": fmt_points(r.suggested_score),
+                "responsible": [u.code for u in r.responsible],
+                "signatures": [{"unit": s.unit.code if s.unit else None, "username": s.user.username,
+                                "at": local_iso(s.at)} for s in r.signatures],
+            }
+            for r in v.rows
+        ],
+        "key_deduction": fmt_points(sheet.key_deduction),
+        "key_deduction_reason": sheet.key_deduction_reason or "",
+        "bonus": fmt_points(v.bonus), "subtotal": fmt_points(v.subtotal), "total": fmt_points(v.total),
+        "signoffs": {cap: {"username": s.user.username, "name": s.user.name, "at": local_iso(s.at)}
+                     for cap, s in v.signoffs.items()},
+        "allowed_actions": v.allowed_actions,
+    }
+
+
+def history_json(entry) -> dict:
+    out = {
+        "at": local_iso(entry.at), "who": entry.username, "capacity": entry.capacity,
+        "action": entry.action, "from_state": entry.from_state, "to_state": entry.to_state,
+        "comment": entry.comment or "",
+    }
+    if entry.action == "edit":
+        out.update(field=entry.field, old=entry.old, new=entry.new)
+    if entry.items:
+        out["items"] = entry.items
+    return out

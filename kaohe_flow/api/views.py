@@ -1,0 +1,113 @@
+"""API routes: parse, call one service, serialize. No decisions here."""
+from flask import g, jsonify, request
+
+from ..audit.service import steps_of
+from ..errors import BadRequest, NotFound
+from ..extensions import db
+from ..org import service as org_service
+from ..org.models import Unit
+from ..sheets import service as sheets
+from . import body, bp
+from .openapi import document
+from .serialize import history_json, scheme_json, sheet_json, sheet_summary_json, unit_json, user_json
+
+
+def _year_arg(required: bool = False) -> int | None:
+    raw = request.args.get("year")
+    if raw in (None, ""):
+        if required:
+            raise BadRequest("缺少参数 year", "year_required")
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise BadRequest("参数 year 必须是年份数字", "bad_year") from None
+
+
+@bp.post("/tokens")
+def create_token():
+    data = body()
+    token = org_service.issue_token(data.get("username"), data.get("password"))
+    return jsonify({"token": token}), 201
+
+
+@bp.delete("/tokens/current")
+def revoke_token():
+    org_service.revoke_token(g.api_token)
+    return "", 204
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(document())
+
+
+@bp.get("/me")
+def me():
+    return jsonify(user_json(g.api_user))
+
+
+@bp.get("/units")
+def units():
+    rows = db.session.scalars(db.select(Unit).order_by(Unit.position))
+    return jsonify({"items": [unit_json(u) for u in rows]})
+
+
+@bp.get("/years/<int:year>/scheme")
+def scheme(year):
+    codes = list(db.session.scalars(db.select(Unit.code).order_by(Unit.position)))
+    return jsonify(scheme_json(sheets.scheme_for(year), codes))
+
+
+@bp.get("/sheets")
+def sheet_list():
+    found = sheets.list_visible(g.api_user, _year_arg())
+    return jsonify({"items": [sheet_summary_json(s, sheets.totals(s)) for s, _f in found]})
+
+
+def _sheet_response(sheet_id: int):
+    sheet, scheme, facts = sheets.get_visible(g.api_user, sheet_id)
+    return jsonify(sheet_json(sheets.view(g.api_user, sheet, scheme, facts)))
+
+
+@bp.get("/sheets/<int:sheet_id>")
+def sheet_detail(sheet_id):
+    return _sheet_response(sheet_id)
+
+
+@bp.put("/sheets/<int:sheet_id>/items/<code>")
+def sheet_item(sheet_id, code):
+    sheets.update_row(g.api_user, sheet_id, code, body())
+    return _sheet_response(sheet_id)
+
+
+@bp.put("/sheets/<int:sheet_id>/key-deduction")
+def key_deduction(sheet_id):
+    sheets.set_key_deduction(g.api_user, sheet_id, body())
+    return _sheet_response(sheet_id)
+
+
+@bp.post("/sheets/<int:sheet_id>/actions/<action>")
+def sheet_action(sheet_id, action):
+    sheets.fire_action(g.api_user, sheet_id, action, body())
+    return _sheet_response(sheet_id)
+
+
+@bp.get("/sheets/<int:sheet_id>/history")
+def sheet_history(sheet_id):
+    sheet, _scheme, _facts = sheets.get_visible(g.api_user, sheet_id)
+    return jsonify({"items": [history_json(e) for e in steps_of("sheet", sheet.id)]})
+
+
+@bp.get("/inbox")
+def inbox():
+    items = [{"kind": "sheet", "id": s.id, "unit": s.unit.code, "year": s.year, "state": s.state, "action": a}
+             for s, a in sheets.inbox(g.api_user, _year_arg())]
+    return jsonify({"items": items})
+
+
+@bp.route("/<path:anything>", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
+def unknown(anything):
+    raise NotFound("没有这个接口", "no_such_endpoint")
+
+

@@ -1,0 +1,43 @@
+"""The append-only history: every action and every score change is one step."""
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from ..timeutil import utcnow
+
+CAPACITIES = ("unit_member", "unit_head", "gate", "responsible_office", "leader", "admin", "system")
+
+
+class HistoryEntry(db.Model):
+    """One step: when, who, in which capacity, what, from which state to which, and why."""
+
+    __tablename__ = "history"
+    __table_args__ = (sa.Index("ix_history_record", "record_kind", "record_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_kind: Mapped[str] = mapped_column(sa.String(16))  # sheet | bonus
+    record_id: Mapped[int] = mapped_column()
+    at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    username: Mapped[str] = mapped_column(sa.String(64))
+    capacity: Mapped[str] = mapped_column(sa.String(24))
+    action: Mapped[str] = mapped_column(sa.String(24))
+    from_state: Mapped[str | None] = mapped_column(sa.String(20))
+    to_state: Mapped[str | None] = mapped_column(sa.String(20))
+    comment: Mapped[str] = mapped_column(sa.Text, default="")
+    field: Mapped[str | None] = mapped_column(sa.String(64))
+    old: Mapped[str | None] = mapped_column(sa.Text)
+    new: Mapped[str | None] = mapped_column(sa.Text)
+    items: Mapped[list | None] = mapped_column(sa.JSON)  # rows named by a responsible office's return
+
+
+class AppendOnlyError(RuntimeError):
+    """Raised when code tries to change or delete a history step."""
+
+
+@event.listens_for(HistoryEntry, "before_update")
+@event.listens_for(HistoryEntry, "before_delete")
+def _refuse_rewrite(mapper, connection, target):
+    raise AppendOnlyError("history is append-only")

@@ -1,0 +1,122 @@
+"""Units, people, their roles, the gate map and the leaders' supervision."""
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import db
+from ..timeutil import as_utc, utcnow
+
+ROLES = ("member", "head", "leader", "viewer", "admin")
+ROLE_LABELS = {"member": "科员", "head": "负责人", "leader": "分管领导", "viewer": "查看", "admin": "管理员"}
+
+# Which leader supervises which unit is configuration, not a fact of the seed.
+unit_leaders = sa.Table(
+    "unit_leaders",
+    db.metadata,
+    sa.Column("unit_id", sa.ForeignKey("units.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("leader_id", sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+)
+
+
+class Unit(db.Model):
+    """An assessed unit (科室/单位), with the gate unit that reviews its sheet (附件1)."""
+
+    __tablename__ = "units"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    aliases: Mapped[list] = mapped_column(sa.JSON, default=list)
+    position: Mapped[int] = mapped_column(default=0)
+    gate_unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("units.id"))
+
+    gate_unit: Mapped["Unit | None"] = relationship(
+        remote_side=[id], lazy="joined", join_depth=1, post_update=True  # 党委办 and 人教科 gate each other
+    )
+    leader: Mapped["User | None"] = relationship(secondary=unit_leaders, lazy="selectin")
+
+    def __repr__(self):
+        return f"<Unit {self.code}>"
+
+
+class User(UserMixin, db.Model):
+    """A person who signs in; bureau-level accounts belong to no unit."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("units.id"), index=True)
+    roles_text: Mapped[str] = mapped_column("roles", sa.String(100), default="member")
+    active: Mapped[bool] = mapped_column(default=True)
+
+    unit: Mapped[Unit | None] = relationship(lazy="joined")
+    supervised_units: Mapped[list[Unit]] = relationship(secondary=unit_leaders, viewonly=True)
+
+    @property
+    def roles(self) -> list[str]:
+        """The roles in the contract's order."""
+        mine = set(self.roles_text.split())
+        return [r for r in ROLES if r in mine]
+
+    @roles.setter
+    def roles(self, values):
+        unknown = set(values) - set(ROLES)
+        if unknown:
+            raise ValueError(f"unknown roles: {sorted(unknown)}")
+        self.roles_text = " ".join(r for r in ROLES if r in set(values))
+
+    def has_role(self, role: str) -> bool:
+        return role in self.roles_text.split()
+
+    @property
+    def is_head(self) -> bool:
+        return self.has_role("head")
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login asks this
+        return self.active
+
+    def set_password(self, password: str, method: str | None = None) -> None:
+        """Hash with a modern KDF (Werkzeug's scrypt unless a test config says otherwise)."""
+        self.password_hash = generate_password_hash(password, method=method or "scrypt")
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def __repr__(self):
+        return f"<User {self.username}>"
+
+
+class ApiToken(db.Model):
+    """A bearer token for the API; only its hash is stored, it expires and can be revoked."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+    @staticmethod
+    def hash(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    @classmethod
+    def issue(cls, user: User, ttl_hours: int) -> tuple["ApiToken", str]:
+        """A new token row and the plain token, which is shown once and never stored."""
+        plain = secrets.token_urlsafe(32)
+        row = cls(user=user, token_hash=cls.hash(plain), expires_at=utcnow() + timedelta(hours=ttl_hours))
+        return row, plain
+
+    @property
+    def usable(self) -> bool:
+        return self.revoked_at is None and as_utc(self.expires_at) > utcnow() and self.user.active

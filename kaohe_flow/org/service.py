@@ -1,0 +1,119 @@
+"""Sign-in, API tokens, accounts and the demo data."""
+from pathlib import Path
+
+import yaml
+from flask import current_app
+
+from ..errors import Invalid, Unauthorized
+from ..extensions import db
+from ..timeutil import utcnow
+from .models import ApiToken, Unit, User
+
+DEMO_PASSWORD = "demo12345"
+_DUMMY_HASH = None
+
+
+def _hash_method() -> str | None:
+    return current_app.config.get("PASSWORD_HASH_METHOD")
+
+
+def authenticate(username, password) -> User | None:
+    """The active user with this password, or None; an unknown name costs the same work."""
+    global _DUMMY_HASH
+    if not isinstance(username, str) or not isinstance(password, str):
+        return None
+    user = db.session.scalar(db.select(User).filter_by(username=username.strip()))
+    if user is None or not user.active:
+        if _DUMMY_HASH is None:
+            dummy = User(username="-", name="-")
+            dummy.set_password("not a password", _hash_method())
+            _DUMMY_HASH = dummy
+        _DUMMY_HASH.check_password(password)
+        return None
+    return user if user.check_password(password) else None
+
+
+def issue_token(username, password) -> str:
+    """POST /api/v1/tokens: a new bearer token for valid credentials."""
+    user = authenticate(username, password)
+    if user is None:
+        raise Unauthorized("用户名或密码错误", "bad_credentials")
+    row, plain = ApiToken.issue(user, current_app.config["TOKEN_TTL_HOURS"])
+    db.session.add(row)
+    db.session.commit()
+    return plain
+
+
+def user_for_token(plain: str) -> User | None:
+    """The user behind a bearer token that is neither expired nor revoked."""
+    row = db.session.scalar(db.select(ApiToken).filter_by(token_hash=ApiToken.hash(plain)))
+    return row.user if row is not None and row.usable else None
+
+
+def revoke_token(plain: str) -> bool:
+    row = db.session.scalar(db.select(ApiToken).filter_by(token_hash=ApiToken.hash(plain)))
+    if row is None or row.revoked_at is not None:
+        return False
+    row.revoked_at = utcnow()
+    db.session.commit()
+    return True
+
+
+def create_user(username: str, name: str, password: str, roles, unit_code: str | None = None) -> User:
+    """A new account; refuses a taken name, an unknown unit and a short password."""
+    username = (username or "").strip()
+    if not username:
+        raise Invalid("用户名不能为空")
+    if db.session.scalar(db.select(User).filter_by(username=username)):
+        raise Invalid(f"用户名 {username} 已存在")
+    if len(password or "") < 8:
+        raise Invalid("密码至少 8 位")
+    unit = None
+    if unit_code:
+        unit = db.session.scalar(db.select(Unit).filter_by(code=unit_code))
+        if unit is None:
+            raise Invalid(f"没有代码为 {unit_code} 的单位")
+    user = User(username=username, name=name or username, unit=unit)
+    try:
+        user.roles = roles
+    except ValueError as exc:
+        raise Invalid(str(exc)) from None
+    user.set_password(password, _hash_method())
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def load_demo(path: Path, password: str = DEMO_PASSWORD) -> int:
+    """Demo accounts (CONTRACT.md): U and U.staff per unit, leader1–4, director, admin."""
+    spec = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    existing = {u.username for u in db.session.scalars(db.select(User))}
+    units = {u.code: u for u in db.session.scalars(db.select(Unit))}
+    # One KDF run, reused: every demo account shares the one published demo password.
+    template = User(username="-", name="-")
+    template.set_password(password, _hash_method())
+    created = []
+
+    def add(username, name, roles, unit=None):
+        if username in existing:
+            return db.session.scalar(db.select(User).filter_by(username=username))
+        user = User(username=username, name=name, unit=unit, password_hash=template.password_hash)
+        user.roles = roles
+        db.session.add(user)
+        created.append(user)
+        return user
+
+    suffix = spec.get("unit_accounts", {})
+    for unit in sorted(units.values(), key=lambda u: u.position):
+        add(unit.code, f"{unit.name}{suffix.get('head_suffix', '负责人')}", ["member", "head"], unit)
+        add(f"{unit.code}.staff", f"{unit.name}{suffix.get('member_suffix', '科员')}", ["member"], unit)
+    for leader in spec.get("leaders", []):
+        user = add(leader["username"], leader["name"], ["leader"])
+        for code in leader["units"]:
+            if code not in units:
+                raise Invalid(f"demo data: leader {leader['username']} supervises unknown unit {code}")
+            units[code].leader = user
+    for account in spec.get("bureau", []):
+        add(account["username"], account["name"], account["roles"])
+    db.session.commit()
+    return len(created)

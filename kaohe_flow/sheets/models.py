@@ -1,0 +1,75 @@
+"""The score sheet of a unit and a year (附件3), its rows and its signatures."""
+from datetime import datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..scheme.models import POINTS
+from ..timeutil import utcnow
+
+
+class Sheet(db.Model):
+    """One unit's sheet for one year; `state` changes only through the workflow machine."""
+
+    __tablename__ = "sheets"
+    __table_args__ = (sa.UniqueConstraint("unit_id", "year"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id"), index=True)
+    year: Mapped[int] = mapped_column(index=True)
+    state: Mapped[str] = mapped_column(sa.String(20), default="draft", index=True)
+    version: Mapped[int] = mapped_column(nullable=False)
+    key_deduction: Mapped[Decimal] = mapped_column(POINTS, default=Decimal("0"))
+    key_deduction_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    # True once the gate unit wrote anything in this round: the unit may no longer withdraw.
+    gate_touched: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+    unit = relationship("Unit", lazy="joined")
+    rows: Mapped[list["SheetRow"]] = relationship(
+        back_populates="sheet", lazy="selectin", cascade="all, delete-orphan",
+        order_by="SheetRow.position",
+    )
+    signatures: Mapped[list["Signature"]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", order_by="Signature.id"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def row(self, code: str) -> "SheetRow | None":
+        return next((r for r in self.rows if r.item.code == code), None)
+
+
+class SheetRow(db.Model):
+    """One item of a sheet: self score and reason (自评), review score and reason (考评)."""
+
+    __tablename__ = "sheet_rows"
+    __table_args__ = (sa.UniqueConstraint("sheet_id", "item_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sheet_id: Mapped[int] = mapped_column(sa.ForeignKey("sheets.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[int] = mapped_column(sa.ForeignKey("scheme_items.id"))
+    position: Mapped[int] = mapped_column(default=0)
+    self_score: Mapped[Decimal | None] = mapped_column(POINTS)
+    self_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    review_score: Mapped[Decimal | None] = mapped_column(POINTS)
+    review_reason: Mapped[str] = mapped_column(sa.Text, default="")
+
+    sheet: Mapped[Sheet] = relationship(back_populates="rows")
+    item = relationship("SchemeItem", lazy="joined", innerjoin=True)
+
+
+class Signature(db.Model):
+    """A signature on a sheet: the unit head's, the gate head's, an office's row, the leader's."""
+
+    __tablename__ = "signatures"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sheet_id: Mapped[int] = mapped_column(sa.ForeignKey("sheets.id", ondelete="CASCADE"), index=True)
+    capacity: Mapped[str] = mapped_column(sa.String(24))  # unit_head | gate | responsible_office | leader
+    item_id: Mapped[int | None] = mapped_column(sa.ForeignKey("scheme_items.id"))
+    unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("units.id"))
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+    user = relationship("User", lazy="joined")
+    unit = relationship("Unit", lazy="joined")

@@ -1,0 +1,420 @@
+"""What may happen to a score sheet (附件3), decided here; views and the API only ask.
+
+Every public function that changes a sheet checks who and when through
+`workflow.permissions.decide`, refuses a stale `version`, writes its history steps and
+commits once — or changes nothing.
+"""
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from flask import g
+from sqlalchemy.orm import noload
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..audit.service import record_step
+from ..errors import BadRequest, Invalid, NotFound, from_verdict, stale
+from ..extensions import db
+from ..org.models import Unit
+from ..points import ZERO, PointsError, parse_points
+from ..scheme.models import Scheme
+from ..scoring import suggested_score
+from ..timeutil import utcnow
+from ..workflow import permissions
+from ..workflow.machine import STATES, fire
+from ..workflow.permissions import RecordFacts
+from .models import Sheet, SheetRow, Signature
+
+# A signature belongs to the step where it is given; moving back before that step voids it.
+SIGNATURE_STEP = {"unit_head": "draft", "gate": "gate_review", "responsible_office": "responsible_sign",
+                  "leader": "leader_sign"}
+
+
+def scheme_for(year: int) -> Scheme:
+    """The year's scheme, loaded once per request (items, offices and rules eagerly)."""
+    cache = g.setdefault("_schemes", {})
+    if year not in cache:
+        scheme = db.session.scalar(db.select(Scheme).filter_by(year=year))
+        if scheme is None:
+            raise NotFound(f"{year}年度的考核方案尚未导入")
+        cache[year] = scheme
+    return cache[year]
+
+
+def facts(sheet: Sheet, scheme: Scheme) -> RecordFacts:
+    """The org facts the permission question needs about one sheet."""
+    signed = {(s.item_id, s.unit_id) for s in sheet.signatures if s.capacity == "responsible_office"}
+    responsible = scheme.responsible_unit_ids()
+    pending = {u.id for item in scheme.items for u in item.responsible if (item.id, u.id) not in signed}
+    leader = sheet.unit.leader
+    return RecordFacts(
+        unit_id=sheet.unit_id,
+        gate_unit_id=sheet.unit.gate_unit_id,
+        leader_id=leader.id if leader else None,
+        state=sheet.state,
+        responsible_ids=frozenset(responsible),
+        pending_ids=frozenset(pending),
+        gate_touched=sheet.gate_touched,
+    )
+
+
+def _load(sheet_id: int, *, lock: bool = False) -> Sheet | None:
+    query = db.select(Sheet).filter_by(id=sheet_id)
+    if lock:
+        query = query.with_for_update(of=Sheet)
+    return db.session.scalar(query)
+
+
+def get_visible(user, sheet_id: int) -> tuple[Sheet, Scheme, RecordFacts]:
+    """A sheet the user may see, or 404 — we do not reveal what exists."""
+    sheet = _load(sheet_id)
+    if sheet is None:
+        raise NotFound("没有找到这张考核表")
+    scheme = scheme_for(sheet.year)
+    sheet_facts = facts(sheet, scheme)
+    if not permissions.can_see(user, sheet_facts):
+        raise NotFound("没有找到这张考核表")
+    return sheet, scheme, sheet_facts
+
+
+def list_visible(user, year: int | None = None, *, with_rows: bool = True) -> list[tuple[Sheet, RecordFacts]]:
+    """The sheets the user may see, in the order of the org chart."""
+    query = db.select(Sheet).join(Sheet.unit).order_by(Sheet.year, Unit.position)
+    if year is not None:
+        query = query.filter(Sheet.year == year)
+    if not with_rows:
+        query = query.options(noload(Sheet.rows))
+    out = []
+    for sheet in db.session.scalars(query):
+        sheet_facts = facts(sheet, scheme_for(sheet.year))
+        if permissions.can_see(user, sheet_facts):
+            out.append((sheet, sheet_facts))
+    return out
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+@dataclass
+class RowView:
+    row: SheetRow
+    code: str
+    suggested_score: Decimal
+    responsible: list
+    signatures: list
+
+
+@dataclass
+class SheetView:
+    """A sheet as both the page and the API show it, with the caller's possibilities."""
+
+    sheet: Sheet
+    scheme: Scheme
+    rows: list[RowView]
+    subtotal: Decimal
+    bonus: Decimal
+    total: Decimal
+    allowed_actions: list[str]
+    can_edit_self: bool
+    can_edit_review: bool
+    signoffs: dict = field(default_factory=dict)
+
+
+def subtotal_of(sheet: Sheet) -> Decimal:
+    """现场考核分小计: the review score where there is one, else the self score, else 0."""
+    total = ZERO
+    for row in sheet.rows:
+        score = row.review_score if row.review_score is not None else row.self_score
+        total += score if score is not None else ZERO
+    return total
+
+
+def bonus_of(sheet: Sheet) -> Decimal:
+    """特别附加分: granted points of the unit's final bonus applications (附件6).
+
+    Bonus applications are not yet part of the system, so no points are granted yet.
+    """
+    return ZERO
+
+
+def totals(sheet: Sheet) -> tuple[Decimal, Decimal, Decimal]:
+    """(subtotal, bonus, total) where total = subtotal − key deduction + bonus (附件3)."""
+    subtotal, bonus = subtotal_of(sheet), bonus_of(sheet)
+    return subtotal, bonus, subtotal - (sheet.key_deduction or ZERO) + bonus
+
+
+def view(user, sheet: Sheet, scheme: Scheme, sheet_facts: RecordFacts) -> SheetView:
+    """Everything a reader of this sheet sees, and what they may do."""
+    by_item: dict[int, list] = {}
+    signoffs = {}
+    for sig in sheet.signatures:
+        if sig.capacity == "responsible_office":
+            by_item.setdefault(sig.item_id, []).append(sig)
+        else:
+            signoffs[sig.capacity] = sig
+    rows = [
+        RowView(
+            row=row,
+            code=row.item.code,
+            suggested_score=suggested_score(row.item.standard),
+            responsible=scheme.item(row.item.code).responsible,
+            signatures=by_item.get(row.item_id, []),
+        )
+        for row in sheet.rows
+    ]
+    subtotal, bonus, total = totals(sheet)
+    return SheetView(
+        sheet=sheet, scheme=scheme, rows=rows, subtotal=subtotal, bonus=bonus, total=total,
+        allowed_actions=permissions.allowed_actions(user, sheet_facts),
+        can_edit_self=permissions.decide(user, "edit_self", sheet_facts).allowed,
+        can_edit_review=permissions.decide(user, "edit_review", sheet_facts).allowed,
+        signoffs=signoffs,
+    )
+
+
+def inbox(user, year: int | None = None) -> list[tuple[Sheet, str]]:
+    """Sheets that wait for this user, with the action expected of them."""
+    out = []
+    for sheet, sheet_facts in list_visible(user, year, with_rows=False):
+        action = permissions.expected_action(user, sheet_facts)
+        if action:
+            out.append((sheet, action))
+    return out
+
+
+# ----------------------------------------------------------------------------- writing
+
+
+def _check_version(sheet: Sheet, version) -> None:
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise BadRequest("缺少版本号（version），或版本号不是整数", "bad_version")
+    if version != sheet.version:
+        raise stale()
+
+
+def _authorize(user, action: str, sheet_facts: RecordFacts, version, sheet: Sheet):
+    """403 first (never theirs), then a stale page, then the wrong moment (409)."""
+    verdict = permissions.decide(user, action, sheet_facts)
+    if verdict.status in (403, 404):
+        raise from_verdict(verdict)
+    _check_version(sheet, version)
+    if not verdict.allowed:
+        raise from_verdict(verdict)
+    return verdict
+
+
+def _commit(sheet: Sheet) -> None:
+    """Bump the version (the sheet row is updated) and commit once; a race loses with 409."""
+    sheet.updated_at = utcnow()
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise stale() from None
+
+
+def _text(value, label: str) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise Invalid(f"{label}必须是文字", "invalid_text")
+    return value.strip()
+
+
+def _score(value, standard: Decimal, label: str) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        score = parse_points(value, label)
+    except PointsError as exc:
+        raise Invalid(str(exc), "invalid_score") from None
+    if score < 0:
+        raise Invalid(f"{label}不能为负数", "invalid_score")
+    if score > standard:
+        raise Invalid(f"{label}不能超过标准分值 {standard.normalize():f}", "score_above_standard")
+    return score
+
+
+def _fmt(value) -> str | None:
+    if value is None:
+        return None
+    return format(value.normalize(), "f") if isinstance(value, Decimal) else str(value)
+
+
+def update_row(user, sheet_id: int, code: str, payload: dict) -> Sheet:
+    """PUT one row: self score and reason (draft) or review score and reason (gate_review)."""
+    kinds = [k for k in ("self", "review") if f"{k}_score" in payload or f"{k}_reason" in payload]
+    if len(kinds) != 1:
+        raise Invalid("请只填写自评分及原因，或只填写考评分及原因", "invalid_fields")
+    kind = kinds[0]
+    fields = {k: payload[f"{kind}_{k}"] for k in ("score", "reason") if f"{kind}_{k}" in payload}
+    return update_rows(user, sheet_id, kind, payload.get("version"), {code: fields})
+
+
+def update_rows(user, sheet_id: int, kind: str, version, changes: dict[str, dict]) -> Sheet:
+    """Change several rows' `kind` (self | review) score and reason at once, or none of them.
+
+    `changes` maps item codes to {"score": …, "reason": …}; a missing key keeps the value.
+    Every row is checked before anything is written, and the refusal names each bad row.
+    """
+    sheet, _scheme, sheet_facts = get_visible(user, sheet_id)
+    rows = {}
+    for code in changes:
+        rows[code] = sheet.row(code)
+        if rows[code] is None:
+            raise NotFound(f"考核表中没有项目“{code}”", "no_such_item")
+    verdict = _authorize(user, f"edit_{kind}", sheet_facts, version, sheet)
+    label = "自评分" if kind == "self" else "考评分"
+    score_key, reason_key = f"{kind}_score", f"{kind}_reason"
+    planned, errors = [], {}
+    for code, fields in changes.items():
+        row = rows[code]
+        try:
+            score = _score(fields["score"], row.item.standard, label) if "score" in fields else getattr(row, score_key)
+            reason = _text(fields["reason"], "原因") if "reason" in fields else getattr(row, reason_key)
+            if score is not None and score < row.item.standard and not reason:
+                raise Invalid(f"{label}低于标准分值，必须填写加（扣）分原因", "reason_required")
+        except Invalid as exc:
+            errors[code] = exc
+            continue
+        planned.append((row, code, score, reason))
+    if errors:
+        first_code, first = next(iter(errors.items()))
+        name = rows[first_code].item.name
+        raise Invalid(f"“{name}”：{first.message}", first.code,
+                      fields={code: exc.message for code, exc in errors.items()})
+    capacity = permissions.history_capacity(user, verdict.capacity)
+    changed = False
+    for row, code, score, reason in planned:
+        for attr, new in ((score_key, score), (reason_key, reason)):
+            old = getattr(row, attr)
+            if _fmt(old) != _fmt(new):
+                setattr(row, attr, new)
+                record_step("sheet", sheet, user, capacity, "edit", field=f"{code}.{attr}",
+                            old=_fmt(old), new=_fmt(new))
+                changed = True
+    if changed:
+        if kind == "review":
+            sheet.gate_touched = True
+        _commit(sheet)
+    return sheet
+
+
+def set_key_deduction(user, sheet_id: int, payload: dict) -> Sheet:
+    """重点指标扣分: entered by the gate unit during review, with its reason."""
+    sheet, scheme, sheet_facts = get_visible(user, sheet_id)
+    verdict = _authorize(user, "edit_review", sheet_facts, payload.get("version"), sheet)
+    if "points" not in payload:
+        raise Invalid("请填写重点指标扣分", "points_required")
+    try:
+        points = parse_points(payload.get("points"), "重点指标扣分")
+    except PointsError as exc:
+        raise Invalid(str(exc), "invalid_score") from None
+    if points < 0:
+        raise Invalid("重点指标扣分不能为负数（填写扣除的分数）", "invalid_score")
+    if points > scheme.total:
+        raise Invalid(f"重点指标扣分不能超过总分 {scheme.total.normalize():f}", "invalid_score")
+    reason = _text(payload.get("reason"), "扣分原因")
+    if points > 0 and not reason:
+        raise Invalid("有重点指标扣分时必须填写扣分原因", "reason_required")
+    capacity = permissions.history_capacity(user, verdict.capacity)
+    changed = False
+    for attr, new in (("key_deduction", points), ("key_deduction_reason", reason)):
+        old = getattr(sheet, attr)
+        if _fmt(old) != _fmt(new):
+            setattr(sheet, attr, new)
+            record_step("sheet", sheet, user, capacity, "edit", field=attr, old=_fmt(old), new=_fmt(new))
+            changed = True
+    if changed:
+        sheet.gate_touched = True
+        _commit(sheet)
+    return sheet
+
+
+def fire_action(user, sheet_id: int, action: str, payload: dict) -> Sheet:
+    """Fire a machine action on a sheet, with its checks, signatures and history step."""
+    sheet, scheme, sheet_facts = get_visible(user, sheet_id)
+    if action not in permissions.FIRING_ACTIONS:
+        raise NotFound(f"没有“{action}”这个操作", "unknown_action")
+    verdict = _authorize(user, action, sheet_facts, payload.get("version"), sheet)
+    comment = _text(payload.get("comment"), "意见")
+    if action in ("return", "reopen") and not comment:
+        raise Invalid("退回或重新打开时必须填写理由", "comment_required")
+    named = _named_rows(user, action, verdict.capacity, scheme, payload.get("items"))
+    _preconditions(action, sheet)
+    all_signed = _sign(user, action, verdict.capacity, sheet, scheme, sheet_facts)
+    before, after = fire(sheet, action, all_signed=all_signed)
+    if STATES.index(after) < STATES.index(before):
+        _void_signatures(sheet, after)
+    if action == "submit":
+        sheet.gate_touched = False
+    record_step("sheet", sheet, user, permissions.history_capacity(user, verdict.capacity), action,
+                from_state=before, to_state=after, comment=comment, items=named)
+    _commit(sheet)
+    return sheet
+
+
+def _named_rows(user, action, capacity, scheme: Scheme, items) -> list[str] | None:
+    """A responsible office's return names the rows it disagrees with, among its own rows."""
+    if not (action == "return" and capacity == "responsible_office"):
+        return None
+    if not items or not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+        raise Invalid("责任科室退回时必须指明有异议的项目", "items_required")
+    own = {i.code for i in scheme.items if user.unit_id in {u.id for u in i.responsible}}
+    foreign = [code for code in items if code not in own]
+    if foreign:
+        raise Invalid(f"只能指明本科室负责的项目：{'、'.join(foreign)} 不是", "invalid_items")
+    return list(dict.fromkeys(items))
+
+
+def _preconditions(action: str, sheet: Sheet) -> None:
+    """DOMAIN.md: submit needs every self score, approve every review score."""
+    if action == "submit":
+        missing = [r.item.name for r in sheet.rows if r.self_score is None]
+        if missing:
+            raise Invalid(f"以下项目尚未自评：{'、'.join(missing)}", "incomplete")
+    if action == "approve":
+        missing = [r.item.name for r in sheet.rows if r.review_score is None]
+        if missing:
+            raise Invalid(f"以下项目尚未考评：{'、'.join(missing)}", "incomplete")
+
+
+def _sign(user, action, capacity, sheet: Sheet, scheme: Scheme, sheet_facts: RecordFacts) -> bool:
+    """Add the signatures an action gives; answer whether every office has now signed."""
+    now = utcnow()
+    if action == "submit":
+        sheet.signatures.append(Signature(capacity="unit_head", user=user, unit_id=user.unit_id, at=now))
+    elif action == "approve":
+        sheet.signatures.append(Signature(capacity="gate", user=user, unit_id=user.unit_id, at=now))
+    elif action == "sign" and capacity == "leader":
+        sheet.signatures.append(Signature(capacity="leader", user=user, at=now))
+    elif action == "sign":
+        for item in scheme.items:
+            if user.unit_id in {u.id for u in item.responsible}:
+                sheet.signatures.append(Signature(
+                    capacity="responsible_office", item_id=item.id, unit_id=user.unit_id, user=user, at=now))
+        return sheet_facts.pending_ids <= {user.unit_id}
+    return False
+
+
+def _void_signatures(sheet: Sheet, dest: str) -> None:
+    """Moving back to `dest` clears every signature given at or after it (DOMAIN.md step 3)."""
+    keep = STATES.index(dest)
+    sheet.signatures = [s for s in sheet.signatures if STATES.index(SIGNATURE_STEP[s.capacity]) < keep]
+
+
+def open_year(year: int) -> int:
+    """Create a draft sheet, with a row per item, for every unit that has none this year."""
+    scheme = scheme_for(year)
+    have = set(db.session.scalars(db.select(Sheet.unit_id).filter_by(year=year)))
+    created = 0
+    for unit in db.session.scalars(db.select(Unit).order_by(Unit.position)):
+        if unit.id in have:
+            continue
+        sheet = Sheet(unit=unit, year=year, state="draft", key_deduction=ZERO, key_deduction_reason="")
+        sheet.rows = [SheetRow(item=item, position=item.position) for item in scheme.items]
+        db.session.add(sheet)
+        created += 1
+    db.session.commit()
+    return created
+
+

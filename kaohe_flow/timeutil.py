@@ -1,0 +1,31 @@
+"""Times: stored in UTC, shown in the bureau's local time (Asia/Shanghai)."""
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+
+def utcnow() -> datetime:
+    """The current instant, timezone-aware in UTC."""
+    return datetime.now(timezone.utc)
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """An aware UTC datetime; SQLite hands back naive ones that were stored as UTC."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+def local_iso(value: datetime | None) -> str | None:
+    """ISO 8601 in the bureau's local time, as the API promises."""
+    value = as_utc(value)
+    return value.astimezone(LOCAL_TZ).isoformat(timespec="seconds") if value else None
+
+
+def local_display(value: datetime | None) -> str:
+    """A short local time for pages: 2018-12-20 14:05."""
+    value = as_utc(value)
+    return value.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") if value else ""

@@ -1,0 +1,64 @@
+"""The pages, in Chinese: sign-in, 待办, the year's sheets, one sheet with its history."""
+from flask import Blueprint, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from ..extensions import db, login_manager
+from ..org.models import ROLE_LABELS, User
+from ..points import fmt_points
+from ..timeutil import local_display
+from ..workflow.machine import ACTION_LABELS, STATE_LABELS
+
+bp = Blueprint("web", __name__)
+
+CAPACITY_LABELS = {
+    "unit_member": "本科室科员", "unit_head": "本科室负责人", "gate": "扎口科室",
+    "responsible_office": "考核责任科室", "leader": "分管领导", "admin": "管理员", "system": "系统",
+}
+
+ERROR_TEXT = {
+    400: "请求有误", 403: "您无权访问此页面", 404: "页面不存在，或您无权查看",
+    405: "不支持此操作方式", 413: "上传内容过大", 500: "系统出错，请稍后再试",
+}
+
+
+def init_app(app):
+    """Template helpers, the login manager and error pages that speak Chinese."""
+    login_manager.login_view = "web.login"
+    login_manager.login_message = "请先登录"
+    login_manager.login_message_category = "info"
+
+    @login_manager.user_loader
+    def _load_user(user_id):
+        user = db.session.get(User, int(user_id))
+        return user if user is not None and user.active else None
+
+    app.jinja_env.filters["points"] = lambda v: fmt_points(v) if v is not None else ""
+    app.jinja_env.filters["localtime"] = local_display
+    app.jinja_env.globals.update(
+        STATE_LABELS=STATE_LABELS, ACTION_LABELS=ACTION_LABELS, ROLE_LABELS=ROLE_LABELS,
+        CAPACITY_LABELS=CAPACITY_LABELS,
+    )
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        if request.path.startswith("/api/"):
+            from ..api import error_response
+
+            code = {413: "too_large", 405: "method_not_allowed", 404: "not_found"}.get(exc.code, "error")
+            return error_response(exc.code, code, ERROR_TEXT.get(exc.code, exc.description))
+        if exc.code == 400 and "CSRF" in (exc.description or ""):
+            message = "页面已过期（安全校验失败），请刷新页面后重试"
+        else:
+            message = ERROR_TEXT.get(exc.code, exc.description)
+        return render_template("error.html", status=exc.code, message=message), exc.code
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc):  # pragma: no cover - last resort, logged by Flask
+        app.logger.exception("unhandled error")
+        db.session.rollback()
+        if request.path.startswith("/api/"):
+            return jsonify({"error": {"code": "internal", "message": ERROR_TEXT[500]}}), 500
+        return render_template("error.html", status=500, message=ERROR_TEXT[500]), 500
+
+
+from . import views  # noqa: E402,F401

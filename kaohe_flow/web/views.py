@@ -1,0 +1,159 @@
+"""Page routes: parse the form, call one service, render or redirect with a message."""
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ..audit.service import steps_of
+from ..errors import ServiceError
+from ..org import service as org_service
+from ..sheets import service as sheets
+from ..workflow import permissions
+from . import bp
+from .forms import LoginForm
+
+ACTION_DONE = {"submit": "已提交扎口科室审核", "withdraw": "已撤回", "approve": "已审核通过，进入责任科室会签",
+               "sign": "已签字", "return": "已退回", "reopen": "已重新打开"}
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site: never another host, never a scheme (open redirect)."""
+    if not target:
+        return url_for("web.inbox")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return url_for("web.inbox")
+    return target
+
+
+def _year() -> int:
+    raw = request.args.get("year", "")
+    return int(raw) if raw.isdigit() else current_app.config["CURRENT_YEAR"]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        user = org_service.authenticate(form.username.data, form.password.data)
+        if user is not None:
+            login_user(user)
+            return redirect(_safe_next(form.next.data))
+        flash("用户名或密码错误", "error")
+    return render_template("login.html", form=form)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    flash("已退出登录", "info")
+    return redirect(url_for("web.login"))
+
+
+@bp.get("/")
+@login_required
+def home():
+    return redirect(url_for("web.inbox"))
+
+
+@bp.get("/inbox")
+@login_required
+def inbox():
+    year = _year()
+    waiting = sheets.inbox(current_user, year)
+    editable = [s for s, f in sheets.list_visible(current_user, year, with_rows=False)
+                if permissions.decide(current_user, "edit_self", f).allowed
+                or permissions.decide(current_user, "edit_review", f).allowed]
+    waiting_ids = {s.id for s, _a in waiting}
+    editable = [s for s in editable if s.id not in waiting_ids]
+    return render_template("inbox.html", year=year, waiting=waiting, editable=editable)
+
+
+@bp.get("/sheets")
+@login_required
+def sheet_list():
+    year = _year()
+    found = [(s, sheets.totals(s)) for s, _f in sheets.list_visible(current_user, year)]
+    return render_template("sheets.html", year=year, sheets=found)
+
+
+def _render_sheet(sheet_id: int, *, status: int = 200, typed: dict | None = None, errors: dict | None = None,
+                  open_action: str | None = None):
+    sheet, scheme, facts = sheets.get_visible(current_user, sheet_id)
+    sheet_view = sheets.view(current_user, sheet, scheme, facts)
+    return render_template(
+        "sheet.html", v=sheet_view, history=steps_of("sheet", sheet.id), typed=typed or {},
+        errors=errors or {}, open_action=open_action,
+    ), status
+
+
+@bp.get("/sheets/<int:sheet_id>")
+@login_required
+def sheet_page(sheet_id):
+    try:
+        return _render_sheet(sheet_id)
+    except ServiceError as exc:
+        return render_template("error.html", status=exc.status, message=exc.message), exc.status
+
+
+def _version() -> int | None:
+    raw = request.form.get("version", "")
+    return int(raw) if raw.isdigit() else None
+
+
+@bp.post("/sheets/<int:sheet_id>/rows")
+@login_required
+def save_rows(sheet_id):
+    kind = request.form.get("kind")
+    if kind not in ("self", "review"):
+        flash("表单有误，请刷新页面后重试", "error")
+        return redirect(url_for("web.sheet_page", sheet_id=sheet_id))
+    codes = request.form.getlist("code")
+    changes = {code: {"score": request.form.get(f"score-{code}", "").strip(),
+                      "reason": request.form.get(f"reason-{code}", "")} for code in codes}
+    try:
+        sheets.update_rows(current_user, sheet_id, kind, _version(), changes)
+    except ServiceError as exc:
+        return _refused(sheet_id, exc, {"kind": kind, "rows": changes})
+    flash("已保存", "success")
+    return redirect(url_for("web.sheet_page", sheet_id=sheet_id))
+
+
+@bp.post("/sheets/<int:sheet_id>/key-deduction")
+@login_required
+def save_key_deduction(sheet_id):
+    payload = {"version": _version(), "points": request.form.get("points", "").strip() or "0",
+               "reason": request.form.get("reason", "")}
+    try:
+        sheets.set_key_deduction(current_user, sheet_id, payload)
+    except ServiceError as exc:
+        return _refused(sheet_id, exc, {"key": payload})
+    flash("重点指标扣分已保存", "success")
+    return redirect(url_for("web.sheet_page", sheet_id=sheet_id))
+
+
+@bp.post("/sheets/<int:sheet_id>/actions/<action>")
+@login_required
+def sheet_action(sheet_id, action):
+    payload = {"version": _version(), "comment": request.form.get("comment", ""),
+               "items": request.form.getlist("items") or None}
+    try:
+        sheets.fire_action(current_user, sheet_id, action, payload)
+    except ServiceError as exc:
+        return _refused(sheet_id, exc, {"action": action, "comment": payload["comment"],
+                                        "items": payload["items"] or []}, open_action=action)
+    flash(ACTION_DONE.get(action, "操作已完成"), "success")
+    return redirect(url_for("web.sheet_page", sheet_id=sheet_id))
+
+
+def _refused(sheet_id: int, exc: ServiceError, typed: dict, open_action: str | None = None):
+    """Show why, keep what the user typed, on the same page."""
+    if exc.code == "stale_version":
+        flash("此页面已被他人修改，请刷新后重试（您填写的内容保留在下方）", "error")
+    else:
+        flash(exc.message, "error")
+    try:
+        return _render_sheet(sheet_id, status=exc.status, typed=typed, errors=exc.fields, open_action=open_action)
+    except ServiceError as inner:
+        return render_template("error.html", status=inner.status, message=inner.message), inner.status

@@ -1,0 +1,140 @@
+"""One question — may this user do this action on this record now? — for pages, API,
+inbox and buttons alike.
+
+The answer distinguishes "never" (the wrong person for it: 403) from "not now" (the right
+person, the wrong moment: 409), as CONTRACT.md requires. Who may do what is the table of
+DOMAIN.md ("Who does what"), declared below as data; the org facts (gate map, leaders,
+responsible offices) come from the database, never from code.
+"""
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from .machine import STATE_LABELS
+
+
+@dataclass(frozen=True)
+class RecordFacts:
+    """What the permission question needs to know about a sheet or an application."""
+
+    unit_id: int
+    gate_unit_id: int | None
+    leader_id: int | None
+    state: str
+    responsible_ids: frozenset = field(default_factory=frozenset)  # offices that sign (会签)
+    pending_ids: frozenset = field(default_factory=frozenset)  # offices yet to sign
+    gate_touched: bool = False
+
+
+class Grant(NamedTuple):
+    capacity: str  # unit | gate | responsible_office | leader | admin
+    head_only: bool
+    state: str
+
+
+# DOMAIN.md "Who does what"; edit_* are the field edits, asked through the same question.
+ACTION_RULES: dict[str, tuple[Grant, ...]] = {
+    "submit": (Grant("unit", True, "draft"),),
+    "withdraw": (Grant("unit", True, "gate_review"),),
+    "approve": (Grant("gate", True, "gate_review"),),
+    "return": (
+        Grant("gate", True, "gate_review"),
+        Grant("responsible_office", True, "responsible_sign"),
+        Grant("leader", False, "leader_sign"),
+    ),
+    "sign": (
+        Grant("responsible_office", True, "responsible_sign"),
+        Grant("leader", False, "leader_sign"),
+    ),
+    "reopen": (Grant("admin", False, "final"),),
+    "edit_self": (Grant("unit", False, "draft"),),
+    "edit_review": (Grant("gate", False, "gate_review"),),
+}
+
+FIRING_ACTIONS = ("submit", "withdraw", "approve", "sign", "return", "reopen")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    status: int  # 200, 403 or 409
+    code: str
+    message: str
+    capacity: str | None = None
+
+    def __bool__(self):
+        return self.allowed
+
+
+def capacities(user, facts: RecordFacts) -> set[str]:
+    """The capacities in which `user` stands towards the record."""
+    caps = set()
+    if user.unit_id is not None:
+        if user.unit_id == facts.unit_id:
+            caps.add("unit")
+        # No unit ever acts as gate on its own sheet, whatever the data says.
+        if user.unit_id == facts.gate_unit_id and user.unit_id != facts.unit_id:
+            caps.add("gate")
+        if user.unit_id in facts.responsible_ids:
+            caps.add("responsible_office")
+    if user.has_role("leader") and facts.leader_id == user.id:
+        caps.add("leader")
+    if user.has_role("admin"):
+        caps.add("admin")
+    return caps
+
+
+def can_see(user, facts: RecordFacts) -> bool:
+    """A unit sees its own and its gated units' records; offices, leaders, viewers, admins all."""
+    if user.has_role("viewer") or user.has_role("admin") or user.has_role("leader"):
+        return True
+    return bool(capacities(user, facts) & {"unit", "gate", "responsible_office"})
+
+
+def history_capacity(user, capacity: str) -> str:
+    """The capacity word the history records (CONTRACT.md)."""
+    if capacity == "unit":
+        return "unit_head" if user.is_head else "unit_member"
+    return capacity
+
+
+def decide(user, action: str, facts: RecordFacts) -> Verdict:
+    """May `user` do `action` on the record described by `facts`, now?"""
+    grants = ACTION_RULES.get(action)
+    if grants is None:
+        return Verdict(False, 404, "unknown_action", f"没有“{action}”这个操作")
+    caps = capacities(user, facts)
+    mine = [g for g in grants if g.capacity in caps and (user.is_head or not g.head_only)]
+    if not mine:
+        return Verdict(False, 403, "forbidden", "您无权执行此操作")
+    for grant in mine:
+        if grant.state != facts.state:
+            continue
+        refusal = _guard(user, action, grant, facts)
+        if refusal:
+            return refusal
+        return Verdict(True, 200, "ok", "", grant.capacity)
+    label = STATE_LABELS.get(facts.state, facts.state)
+    return Verdict(False, 409, "wrong_state", f"当前状态为“{label}”，现在不能执行此操作")
+
+
+def _guard(user, action: str, grant: Grant, facts: RecordFacts) -> Verdict | None:
+    """Refusals that depend on more than the state."""
+    if action == "withdraw" and facts.gate_touched:
+        return Verdict(False, 409, "gate_has_acted", "扎口科室已开始审核，不能再撤回")
+    if action == "sign" and grant.capacity == "responsible_office" and user.unit_id not in facts.pending_ids:
+        return Verdict(False, 409, "already_signed", "本科室负责的项目已经签字")
+    return None
+
+
+def allowed_actions(user, facts: RecordFacts) -> list[str]:
+    """The machine actions the user may fire now, in the contract's order."""
+    return [a for a in FIRING_ACTIONS if decide(user, a, facts).allowed]
+
+
+def expected_action(user, facts: RecordFacts) -> str | None:
+    """The action an inbox shows: the forward step that waits for this user, if any."""
+    # A final record waits for no one: reopening is an admin's exception, not a task.
+    for action in ("submit", "approve", "sign"):
+        if decide(user, action, facts).allowed:
+            return action
+    return None

@@ -157,7 +157,7 @@ def view(user, sheet: Sheet, scheme: Scheme, sheet_facts: RecordFacts) -> SheetV
             code=row.item.code,
             suggested_score=suggested_score(row.item.standard),
             responsible=scheme.item(row.item.code).responsible,
-            signatures=by_item.get(row.item_id, []),
+            signatures=_in_office_order(by_item.get(row.item_id, []), scheme.item(row.item.code).responsible),
         )
         for row in sheet.rows
     ]
@@ -169,6 +169,12 @@ def view(user, sheet: Sheet, scheme: Scheme, sheet_facts: RecordFacts) -> SheetV
         can_edit_review=permissions.decide(user, "edit_review", sheet_facts).allowed,
         signoffs=signoffs,
     )
+
+
+def _in_office_order(signatures: list, offices: list) -> list:
+    """A row's signatures in the order the scheme lists its offices (附件2)."""
+    rank = {unit.id: n for n, unit in enumerate(offices)}
+    return sorted(signatures, key=lambda s: rank.get(s.unit_id, len(rank)))
 
 
 def inbox(user, year: int | None = None) -> list[tuple[Sheet, str]]:

@@ -110,7 +110,7 @@ def decide(user, action: str, facts: RecordFacts) -> Verdict:
         if grant.state != facts.state:
             continue
         refusal = _guard(user, action, grant, facts)
-        if refusal:
+        if refusal is not None:
             return refusal
         return Verdict(True, 200, "ok", "", grant.capacity)
     label = STATE_LABELS.get(facts.state, facts.state)

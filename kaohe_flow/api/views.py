@@ -2,7 +2,7 @@
 from flask import g, jsonify, request
 
 from ..audit.service import steps_of
-from ..errors import BadRequest, NotFound
+from ..errors import BadRequest
 from ..extensions import db
 from ..org import service as org_service
 from ..org.models import Unit
@@ -104,10 +104,3 @@ def inbox():
     items = [{"kind": "sheet", "id": s.id, "unit": s.unit.code, "year": s.year, "state": s.state, "action": a}
              for s, a in sheets.inbox(g.api_user, _year_arg())]
     return jsonify({"items": items})
-
-
-@bp.route("/<path:anything>", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
-def unknown(anything):
-    raise NotFound("没有这个接口", "no_such_endpoint")
-
-

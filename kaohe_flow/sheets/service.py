@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from flask import g
-from sqlalchemy.orm import noload
+from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..audit.service import record_step
@@ -82,7 +82,7 @@ def list_visible(user, year: int | None = None, *, with_rows: bool = True) -> li
     if year is not None:
         query = query.filter(Sheet.year == year)
     if not with_rows:
-        query = query.options(noload(Sheet.rows))
+        query = query.options(lazyload(Sheet.rows))  # the inbox needs no rows
     out = []
     for sheet in db.session.scalars(query):
         sheet_facts = facts(sheet, scheme_for(sheet.year))

@@ -1,0 +1,110 @@
+"""Role × route: every route of the app answers each kind of person as DOMAIN.md says.
+
+The matrix is checked against `app.url_map`, so a new route without a row fails the suite.
+Each row runs on 办公室's (bgs) sheet in `draft` with its self scores filled in; the person who
+may change something goes last, so the others meet the same state.
+"""
+from typing import NamedTuple
+
+import pytest
+
+from conftest import YEAR
+from flow import Flow
+
+# Personas towards bgs's sheet: its member and head, its gate (人教科, also a responsible office),
+# an unrelated unit (市政处), its leader, a viewer and an admin.
+PERSONAS = ["anon", "szc", "leader1", "director", "admin", "rjk", "bgs.staff", "bgs"]
+
+
+class Row(NamedTuple):
+    method: str
+    path: str  # {sid} is bgs's sheet id
+    expect: dict  # persona → status; "*" for everyone not named
+    body: object = None  # a dict sent as JSON (api) or form data (web); {version} filled in
+
+
+MATRIX = {
+    # ---------------------------------------------------------------- pages
+    "web.login": Row("GET", "/login", {"*": 200}),
+    "web.logout": Row("POST", "/logout", {"*": 302}),
+    "web.home": Row("GET", "/", {"*": 302}),
+    "web.inbox": Row("GET", "/inbox", {"anon": 302, "*": 200}),
+    "web.sheet_list": Row("GET", f"/sheets?year={YEAR}", {"anon": 302, "*": 200}),
+    "web.sheet_page": Row("GET", "/sheets/{sid}", {"anon": 302, "szc": 404, "*": 200}),
+    "web.save_rows": Row("POST", "/sheets/{sid}/rows",
+                         {"anon": 302, "szc": 404, "bgs.staff": 302, "bgs": 302, "*": 403},
+                         {"kind": "self", "code": "team", "score-team": "2"}),
+    "web.save_key_deduction": Row("POST", "/sheets/{sid}/key-deduction",
+                                  {"anon": 302, "szc": 404, "rjk": 409, "*": 403},
+                                  {"points": "1", "reason": "x"}),
+    "web.sheet_action": Row("POST", "/sheets/{sid}/actions/submit",
+                            {"anon": 302, "szc": 404, "bgs": 302, "*": 403}, {}),
+    "static": Row("GET", "/static/style.css", {"*": 200}),
+    # ---------------------------------------------------------------- API
+    "api.create_token": Row("POST", "/api/v1/tokens", {"anon": 401, "*": 201}),
+    "api.revoke_token": Row("DELETE", "/api/v1/tokens/current", {"anon": 401, "*": 204}),
+    "api.openapi": Row("GET", "/api/v1/openapi.json", {"*": 200}),
+    "api.me": Row("GET", "/api/v1/me", {"anon": 401, "*": 200}),
+    "api.units": Row("GET", "/api/v1/units", {"anon": 401, "*": 200}),
+    "api.scheme": Row("GET", f"/api/v1/years/{YEAR}/scheme", {"anon": 401, "*": 200}),
+    "api.sheet_list": Row("GET", f"/api/v1/sheets?year={YEAR}", {"anon": 401, "*": 200}),
+    "api.sheet_detail": Row("GET", "/api/v1/sheets/{sid}", {"anon": 401, "szc": 404, "*": 200}),
+    "api.sheet_item": Row("PUT", "/api/v1/sheets/{sid}/items/team",
+                          {"anon": 401, "szc": 404, "bgs.staff": 200, "bgs": 200, "*": 403},
+                          {"self_score": "2", "self_reason": ""}),
+    "api.key_deduction": Row("PUT", "/api/v1/sheets/{sid}/key-deduction",
+                             {"anon": 401, "szc": 404, "rjk": 409, "*": 403}, {"points": "1", "reason": "x"}),
+    "api.sheet_action": Row("POST", "/api/v1/sheets/{sid}/actions/submit",
+                            {"anon": 401, "szc": 404, "bgs": 200, "*": 403}, {}),
+    "api.sheet_history": Row("GET", "/api/v1/sheets/{sid}/history", {"anon": 401, "szc": 404, "*": 200}),
+    "api.inbox": Row("GET", "/api/v1/inbox", {"anon": 401, "*": 200}),
+}
+
+
+def test_every_route_has_a_row(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert endpoints - set(MATRIX) == set(), "routes without a row in the role × route matrix"
+    assert set(MATRIX) - endpoints == set(), "rows for routes that no longer exist"
+
+
+def test_every_method_of_a_route_is_in_its_row(app):
+    for rule in app.url_map.iter_rules():
+        methods = rule.methods - {"HEAD", "OPTIONS"}
+        assert MATRIX[rule.endpoint].method in methods, rule.endpoint
+
+
+def _version(app, sid):
+    from kaohe_flow.extensions import db
+    from kaohe_flow.sheets.models import Sheet
+
+    with app.app_context():
+        return db.session.get(Sheet, sid).version
+
+
+@pytest.mark.parametrize("endpoint", list(MATRIX))
+def test_route_answers_each_role(app, api, sheet_id, endpoint):
+    row = MATRIX[endpoint]
+    sid = sheet_id("bgs")
+    Flow(api, sid).fill_self("bgs")
+    path = row.path.format(sid=sid)
+    for persona in PERSONAS:
+        expected = row.expect.get(persona, row.expect["*"])
+        client = app.test_client()
+        kw = {}
+        if endpoint.startswith("api."):
+            if endpoint == "api.create_token":
+                password = "wrong" if persona == "anon" else "demo12345"
+                kw["json"] = {"username": "bgs" if persona == "anon" else persona, "password": password}
+            elif persona != "anon":
+                kw["headers"] = {"Authorization": "Bearer " + api.token(persona)}
+            if row.body is not None:
+                kw["json"] = {**row.body, "version": _version(app, sid)}
+        else:
+            if persona != "anon":
+                assert client.post("/login", data={"username": persona, "password": "demo12345"}).status_code == 302
+            if row.body is not None:
+                kw["data"] = {**row.body, "version": str(_version(app, sid))}
+        response = client.open(path, method=row.method, **kw)
+        assert response.status_code == expected, f"{persona} {row.method} {path}: {response.status_code}"
+        if endpoint == "api.revoke_token":
+            api.tokens.pop(persona, None)  # that token is gone now

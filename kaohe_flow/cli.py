@@ -1,6 +1,7 @@
 """flask --app wsgi seed | demo | create-user | bootstrap."""
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
 from .errors import ServiceError
 from .extensions import db
@@ -28,6 +29,7 @@ def _seed() -> list[int]:
 
 
 @click.command("seed")
+@with_appcontext
 def seed_command():
     """Load the units, gate map and schemes from the data files (idempotent)."""
     years = _seed()
@@ -42,6 +44,7 @@ def _demo() -> int:
 
 
 @click.command("demo")
+@with_appcontext
 def demo_command():
     """Create the demo accounts and open the year's draft sheets (idempotent)."""
     _seed()
@@ -51,6 +54,7 @@ def demo_command():
 
 
 @click.command("bootstrap")
+@with_appcontext
 def bootstrap_command():
     """make run: on an empty database load the data and the demo; otherwise change nothing."""
     if db.session.scalar(db.select(User).limit(1)) is not None:
@@ -70,6 +74,7 @@ def _warn_demo_password():
 
 
 @click.command("create-user")
+@with_appcontext
 @click.argument("username")
 @click.option("--name", default="", help="显示名")
 @click.option("--unit", "unit_code", default=None, help="单位代码，如 bgs")

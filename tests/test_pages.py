@@ -186,3 +186,41 @@ def test_key_deduction_form(client, sheet_id, api):
     assert r.status_code == 302
     _, html = page(client, f"/sheets/{sid}")
     assert 'id="total">99<' in html and "重点工作滞后" in html
+
+
+def _row_form(html, kind, typed):
+    """What the browser posts: every row with what the page showed, and what the user typed."""
+    data = {"version": str(version_of(html)), "kind": kind, "code": []}
+    for code, score, reason in re.findall(
+            r'name="shown-score-(\w+)" value="([^"]*)".*?name="shown-reason-\1" value="([^"]*)"', html, re.S):
+        data["code"].append(code)
+        data[f"shown-score-{code}"], data[f"shown-reason-{code}"] = score, reason
+        data[f"score-{code}"], data[f"reason-{code}"] = typed.get(code, (score, reason))
+    return data
+
+
+def test_a_stale_save_never_writes_back_a_colleagues_change(client, sheet_id, api):
+    sid = sheet_id("bgs")
+    login(client, "bgs.staff")
+    _, stale_html = page(client, f"/sheets/{sid}")
+    r = api.as_("bgs").put(f"/api/v1/sheets/{sid}/items/team", json={"version": version_of(stale_html),
+                                                                      "self_score": "2"})
+    assert r.status_code == 200  # the head saves 队伍建设 meanwhile
+    r = client.post(f"/sheets/{sid}/rows", data=_row_form(stale_html, "self", {"hygiene": ("1.5", "不到位")}))
+    html = r.get_data(as_text=True)
+    assert r.status_code == 409
+    assert 'name="score-team" form="rows-form" inputmode="decimal"\n            aria-label="队伍建设自评分" value="2"' in html
+    assert 'value="1.5"' in html and "不到位" in html  # what the user typed is still there
+    r = client.post(f"/sheets/{sid}/rows", data=_row_form(html, "self", {"hygiene": ("1.5", "不到位")}))
+    assert r.status_code == 302
+    sheet = api.as_("bgs").get(f"/api/v1/sheets/{sid}").get_json()
+    scores = {i["code"]: i["self_score"] for i in sheet["items"]}
+    assert scores["team"] == "2" and scores["hygiene"] == "1.5"
+
+
+def test_the_history_names_items_in_chinese(client, sheet_id, api):
+    sid = sheet_id("bgs")
+    api.as_("bgs").put(f"/api/v1/sheets/{sid}/items/team", json={"version": 1, "self_score": "2"})
+    login(client, "bgs")
+    _, html = page(client, f"/sheets/{sid}")
+    assert "修改 队伍建设自评分：（空） → 2" in html

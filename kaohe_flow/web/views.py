@@ -109,15 +109,35 @@ def save_rows(sheet_id):
     if kind not in ("self", "review"):
         flash("表单有误，请刷新页面后重试", "error")
         return redirect(url_for("web.sheet_page", sheet_id=sheet_id))
-    codes = request.form.getlist("code")
-    changes = {code: {"score": request.form.get(f"score-{code}", "").strip(),
-                      "reason": request.form.get(f"reason-{code}", "")} for code in codes}
+    changes = _changed_rows(request.form)
+    if not changes:
+        flash("没有修改", "info")
+        return redirect(url_for("web.sheet_page", sheet_id=sheet_id))
     try:
         sheets.update_rows(current_user, sheet_id, kind, _version(), changes)
     except ServiceError as exc:
         return _refused(sheet_id, exc, {"kind": kind, "rows": changes})
     flash("已保存", "success")
     return redirect(url_for("web.sheet_page", sheet_id=sheet_id))
+
+
+def _changed_rows(form) -> dict:
+    """Only the rows the user changed: the form carries what the page showed beside what was
+    typed, so a save never writes back values a colleague has changed since (stale pages)."""
+    changes = {}
+    for code in form.getlist("code"):
+        score, reason = form.get(f"score-{code}", "").strip(), form.get(f"reason-{code}", "")
+        if "shown-score-" + code not in form:  # an older page without the shown values
+            changes[code] = {"score": score, "reason": reason}
+            continue
+        row = {}
+        if score != form.get(f"shown-score-{code}", "").strip():
+            row["score"] = score
+        if reason.strip() != form.get(f"shown-reason-{code}", "").strip():
+            row["reason"] = reason
+        if row:
+            changes[code] = row
+    return changes
 
 
 @bp.post("/sheets/<int:sheet_id>/key-deduction")

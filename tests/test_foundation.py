@@ -11,6 +11,7 @@ from kaohe_flow.extensions import db
 from kaohe_flow.org.models import User
 from kaohe_flow.points import PointsError, fmt_points, parse_points
 from kaohe_flow.scoring import Occurrence, suggested_score
+from kaohe_flow.sheets import queries
 from kaohe_flow.sheets import service as sheets
 from kaohe_flow.sheets.models import Sheet
 from kaohe_flow.workflow import machine
@@ -121,7 +122,7 @@ def test_a_write_racing_another_loses_with_409_and_changes_nothing(app, sheet_id
     sid = sheet_id("bgs")
     with app.test_request_context():
         user = db.session.scalar(db.select(User).filter_by(username="bgs"))
-        sheets.get_visible(user, sid)  # our request has read the sheet at version 1 ...
+        queries.get_visible(user, sid)  # our request has read the sheet at version 1 ...
         with db.engine.begin() as other:  # ... another commits in between
             other.execute(sa.text("UPDATE sheets SET version = version + 1 WHERE id = :id"), {"id": sid})
         with pytest.raises(ServiceError) as refused:

@@ -401,3 +401,22 @@ def test_unknown_item_action_and_sheet_are_404(bgs, api):
     assert bgs.put_row("bgs", "nosuch", self_score="1").status_code == 404
     assert bgs.act("bgs", "promote").status_code == 404
     assert api.as_("bgs").get("/api/v1/sheets/99999").status_code == 404
+
+
+def test_the_inbox_follows_the_sheet_along_its_path(bgs, api):
+    def waiting(who):
+        return [(i["unit"], i["action"]) for i in api.as_(who).get("/api/v1/inbox").get_json()["items"]
+                if i["id"] == bgs.sid]
+
+    assert waiting("bgs") == [("bgs", "submit")] and waiting("rjk") == []
+    to_gate_review(bgs)
+    assert waiting("bgs") == [] and waiting("rjk") == [("bgs", "approve")] and waiting("rjk.staff") == []
+    bgs.fill_review("rjk")
+    bgs.ok(bgs.act("rjk", "approve"))
+    assert all(waiting(o) == [("bgs", "sign")] for o in OFFICES) and waiting("leader1") == []
+    for office in OFFICES:
+        bgs.ok(bgs.act(office, "sign"))
+        assert waiting(office) == []
+    assert waiting("leader1") == [("bgs", "sign")] and waiting("leader2") == []
+    bgs.ok(bgs.act("leader1", "sign"))
+    assert waiting("leader1") == [] and waiting("admin") == []

@@ -6,6 +6,7 @@ from ..errors import BadRequest
 from ..extensions import db
 from ..org import service as org_service
 from ..org.models import Unit
+from ..sheets import queries
 from ..sheets import service as sheets
 from . import body, bp
 from .openapi import document
@@ -56,18 +57,18 @@ def units():
 @bp.get("/years/<int:year>/scheme")
 def scheme(year):
     codes = list(db.session.scalars(db.select(Unit.code).order_by(Unit.position)))
-    return jsonify(scheme_json(sheets.scheme_for(year), codes))
+    return jsonify(scheme_json(queries.scheme_for(year), codes))
 
 
 @bp.get("/sheets")
 def sheet_list():
-    found = sheets.list_visible(g.api_user, _year_arg())
-    return jsonify({"items": [sheet_summary_json(s, sheets.totals(s)) for s, _f in found]})
+    found = queries.list_visible(g.api_user, _year_arg())
+    return jsonify({"items": [sheet_summary_json(s, queries.totals(s)) for s, _f in found]})
 
 
 def _sheet_response(sheet_id: int):
-    sheet, scheme, facts = sheets.get_visible(g.api_user, sheet_id)
-    return jsonify(sheet_json(sheets.view(g.api_user, sheet, scheme, facts)))
+    sheet, scheme, facts = queries.get_visible(g.api_user, sheet_id)
+    return jsonify(sheet_json(queries.view(g.api_user, sheet, scheme, facts)))
 
 
 @bp.get("/sheets/<int:sheet_id>")
@@ -95,12 +96,12 @@ def sheet_action(sheet_id, action):
 
 @bp.get("/sheets/<int:sheet_id>/history")
 def sheet_history(sheet_id):
-    sheet, _scheme, _facts = sheets.get_visible(g.api_user, sheet_id)
+    sheet, _scheme, _facts = queries.get_visible(g.api_user, sheet_id)
     return jsonify({"items": [history_json(e) for e in steps_of("sheet", sheet.id)]})
 
 
 @bp.get("/inbox")
 def inbox():
     items = [{"kind": "sheet", "id": s.id, "unit": s.unit.code, "year": s.year, "state": s.state, "action": a}
-             for s, a in sheets.inbox(g.api_user, _year_arg())]
+             for s, a in queries.inbox(g.api_user, _year_arg())]
     return jsonify({"items": items})

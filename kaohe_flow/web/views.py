@@ -7,8 +7,8 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ..audit.service import steps_of
 from ..errors import ServiceError
 from ..org import service as org_service
+from ..sheets import queries
 from ..sheets import service as sheets
-from ..workflow import permissions
 from . import bp
 from .forms import LoginForm
 
@@ -61,12 +61,9 @@ def home():
 @login_required
 def inbox():
     year = _year()
-    waiting = sheets.inbox(current_user, year)
-    editable = [s for s, f in sheets.list_visible(current_user, year, with_rows=False)
-                if permissions.decide(current_user, "edit_self", f).allowed
-                or permissions.decide(current_user, "edit_review", f).allowed]
+    waiting = queries.inbox(current_user, year)
     waiting_ids = {s.id for s, _a in waiting}
-    editable = [s for s in editable if s.id not in waiting_ids]
+    editable = [s for s in queries.editable(current_user, year) if s.id not in waiting_ids]
     return render_template("inbox.html", year=year, waiting=waiting, editable=editable)
 
 
@@ -74,14 +71,14 @@ def inbox():
 @login_required
 def sheet_list():
     year = _year()
-    found = [(s, sheets.totals(s)) for s, _f in sheets.list_visible(current_user, year)]
+    found = [(s, queries.totals(s)) for s, _f in queries.list_visible(current_user, year)]
     return render_template("sheets.html", year=year, sheets=found)
 
 
 def _render_sheet(sheet_id: int, *, status: int = 200, typed: dict | None = None, errors: dict | None = None,
                   open_action: str | None = None):
-    sheet, scheme, facts = sheets.get_visible(current_user, sheet_id)
-    sheet_view = sheets.view(current_user, sheet, scheme, facts)
+    sheet, scheme, facts = queries.get_visible(current_user, sheet_id)
+    sheet_view = queries.view(current_user, sheet, scheme, facts)
     return render_template(
         "sheet.html", v=sheet_view, history=steps_of("sheet", sheet.id), typed=typed or {},
         errors=errors or {}, open_action=open_action,

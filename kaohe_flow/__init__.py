@@ -2,11 +2,25 @@
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from .config import load_config
 from .extensions import csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
+MAX_ID = 2**31 - 1  # the largest id a PostgreSQL integer column holds
+
+
+class IdConverter(IntegerConverter):
+    """A record id: a larger number cannot exist, so it is a plain 404, not a database error."""
+
+    def __init__(self, url_map):
+        super().__init__(url_map, min=1, max=MAX_ID)
+
+
+class YearConverter(IntegerConverter):
+    def __init__(self, url_map):
+        super().__init__(url_map, min=1, max=9999)
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -27,6 +41,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .scheme import models as _scheme  # noqa: F401
     from .sheets import models as _sheets  # noqa: F401
 
+    app.url_map.converters["id"] = IdConverter
+    app.url_map.converters["year"] = YearConverter
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     login_manager.init_app(app)

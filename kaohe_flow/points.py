@@ -3,6 +3,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 TWO_PLACES = Decimal("0.01")
 ZERO = Decimal("0")
+LIMIT = Decimal("100000")  # no score, deduction or bonus comes near; keeps Numeric(7, 2) safe
 
 
 class PointsError(ValueError):
@@ -13,18 +14,24 @@ def parse_points(value, label: str = "分值") -> Decimal:
     """Accept a number or a string such as "96.5"; refuse floats' noise and >2 decimals."""
     if isinstance(value, bool) or value is None:
         raise PointsError(f"{label}必须是数字")
+    if isinstance(value, int) and abs(value) >= LIMIT:
+        raise PointsError(f"{label}超出范围")
+    if isinstance(value, str) and (len(value) > 32 or not value.strip().isascii()):
+        raise PointsError(f"{label}必须是数字，最多两位小数")
     if isinstance(value, float):
         # JSON numbers arrive as floats; their shortest repr is what the client wrote.
         value = repr(value)
     try:
         number = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
+    except (InvalidOperation, ArithmeticError, ValueError):
         raise PointsError(f"{label}必须是数字，最多两位小数") from None
     if not number.is_finite():
         raise PointsError(f"{label}必须是数字")
+    if number.copy_abs() >= LIMIT:
+        raise PointsError(f"{label}超出范围")
     if number != number.quantize(TWO_PLACES, rounding=ROUND_HALF_UP):
         raise PointsError(f"{label}最多两位小数")
-    return number.quantize(TWO_PLACES)
+    return number.quantize(TWO_PLACES) + ZERO  # + 0 turns -0 into 0
 
 
 def fmt_points(value: Decimal | None) -> str | None:

@@ -29,3 +29,21 @@ def local_display(value: datetime | None) -> str:
     """A short local time for pages: 2018-12-20 14:05."""
     value = as_utc(value)
     return value.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def parse_year(raw) -> int | None:
+    """A year from a query string: ASCII digits, 1–9999; None otherwise."""
+    raw = str(raw).strip()
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 4):
+        return None
+    year = int(raw)
+    return year if year >= 1 else None
+
+
+def parse_int(raw, maximum: int = 2**31 - 1) -> int | None:
+    """A non-negative integer from a form field, or None (never an exception)."""
+    raw = str(raw or "").strip()
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 10):
+        return None
+    value = int(raw)
+    return value if value <= maximum else None

@@ -164,7 +164,8 @@ def fire(page, action, label, comment=None):
     """Open the action's <details>, fill the comment if given, click the confirm button."""
     details = page.locator(f"details.action-{action}")
     details.locator("summary").click()
-    form = details.locator("form")
+    # Submit and approve post the score form (saving what was typed); others have their own form.
+    form = details.locator("form, .action-body")
     expect(form).to_be_visible()
     if comment is not None:
         form.locator("textarea[name=comment]").fill(comment)

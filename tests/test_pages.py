@@ -224,3 +224,32 @@ def test_the_history_names_items_in_chinese(client, sheet_id, api):
     login(client, "bgs")
     _, html = page(client, f"/sheets/{sid}")
     assert "修改 队伍建设自评分：（空） → 2" in html
+
+
+def test_submit_saves_the_scores_typed_on_the_page_first(client, sheet_id, api):
+    from flow import Flow
+
+    sid = sheet_id("bgs")
+    flow = Flow(api, sid)
+    flow.fill_self("bgs")
+    flow.ok(flow.put_row("bgs", "charity", self_score=None))  # the last score is still missing
+    login(client, "bgs")
+    _, html = page(client, f"/sheets/{sid}")
+    assert "以下项目尚未自评：公益活动" in html and "确认提交" in html
+    typed = _row_form(html, "self", {"charity": ("1.5", "未参加捐款")})
+    r = client.post(f"/sheets/{sid}/rows?then=submit", data={**typed, "comment": "请审核"})
+    assert r.status_code == 302
+    sheet = flow.get()
+    assert sheet["state"] == "gate_review" and sheet["items"][-1]["self_score"] == "1.5"
+
+
+def test_a_refused_submit_keeps_the_typed_scores(client, sheet_id):
+    sid = sheet_id("bgs")
+    login(client, "bgs")
+    _, html = page(client, f"/sheets/{sid}")
+    r = client.post(f"/sheets/{sid}/rows?then=submit", data=_row_form(html, "self", {"team": ("1.5", "")}))
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422 and 'value="1.5"' in html and "必须填写加（扣）分原因" in html
+    r = client.post(f"/sheets/{sid}/rows?then=submit", data=_row_form(html, "self", {"team": ("1.5", "不团结")}))
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422 and "分值已保存，但未能提交" in html and "尚未自评" in html

@@ -90,7 +90,7 @@ def test_renjiaoke_sheet_is_reviewed_by_dangweiban(api, sheet_id):
     rjk.ok(rjk.act("rjk", "submit"))
     assert rjk.put_row("rjk", "team", review_score="2").status_code == 403
     assert rjk.act("rjk", "approve").status_code == 403  # never its own gate
-    assert "approve" in rjk.get("dwb")["allowed_actions"]
+    assert "return" in rjk.get("dwb")["allowed_actions"]  # the gate decides (approve waits for scores)
     rjk.fill_review("dwb")
     assert rjk.ok(rjk.act("dwb", "approve"))["state"] == "responsible_sign"
 
@@ -108,7 +108,7 @@ def test_the_gate_of_a_unit_is_its_attachment_1_gate(api, sheet_id):
     to_gate_review(szc, "szc")
     assert szc.act("rjk", "approve").status_code == 403  # 人教科 sees it (it signs rows) but does not gate it
     assert szc.act("fcglk", "approve").status_code == 404  # 房产管理科 gates others, not 市政处: not even visible
-    assert "approve" in szc.get("gysyk")["allowed_actions"]
+    assert "return" in szc.get("gysyk")["allowed_actions"]
 
 
 def test_unit_cannot_write_review_scores(bgs):
@@ -420,3 +420,26 @@ def test_the_inbox_follows_the_sheet_along_its_path(bgs, api):
     assert waiting("leader1") == [("bgs", "sign")] and waiting("leader2") == []
     bgs.ok(bgs.act("leader1", "sign"))
     assert waiting("leader1") == [] and waiting("admin") == []
+
+
+def test_allowed_actions_are_only_those_that_can_succeed_now(bgs, api):
+    assert bgs.get("bgs")["allowed_actions"] == []  # nothing self-scored yet: submit would fail
+    assert [i["action"] for i in api.as_("bgs").get("/api/v1/inbox").get_json()["items"]] == ["submit"]
+    bgs.fill_self("bgs")
+    assert bgs.get("bgs")["allowed_actions"] == ["submit"]
+    bgs.ok(bgs.act("bgs", "submit"))
+    assert bgs.get("rjk")["allowed_actions"] == ["return"]  # approve waits for every review score
+    bgs.fill_review("rjk")
+    assert bgs.get("rjk")["allowed_actions"] == ["approve", "return"]
+
+
+def test_a_viewer_or_admin_who_belongs_to_a_unit_still_changes_nothing(app, bgs):
+    runner = app.test_cli_runner()
+    for name, role in [("disc", "viewer"), ("sysadm", "admin")]:
+        result = runner.invoke(args=["create-user", name, "--unit", "bgs", "--role", role],
+                               input="long-password\nlong-password\n")
+        assert result.exit_code == 0, result.output
+        token = bgs.api.client.post("/api/v1/tokens", json={"username": name, "password": "long-password"})
+        bgs.api.tokens[name] = token.get_json()["token"]
+        assert bgs.put_row(name, "team", self_score="2").status_code == 403
+        assert bgs.get(name)["allowed_actions"] == []

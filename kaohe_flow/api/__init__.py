@@ -16,7 +16,10 @@ def error_response(status: int, code: str, message: str):
 
 @bp.errorhandler(ServiceError)
 def _service_error(exc: ServiceError):
-    return error_response(exc.status, exc.code, exc.message)
+    response, status = error_response(exc.status, exc.code, exc.message)
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="kaohe-flow"'
+    return response, status
 
 
 @bp.before_request

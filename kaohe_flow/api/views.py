@@ -3,6 +3,7 @@ from flask import g, jsonify, request
 
 from ..audit.service import steps_of
 from ..errors import BadRequest
+from ..timeutil import parse_year
 from ..extensions import db
 from ..org import service as org_service
 from ..org.models import Unit
@@ -13,16 +14,14 @@ from .openapi import document
 from .serialize import history_json, scheme_json, sheet_json, sheet_summary_json, unit_json, user_json
 
 
-def _year_arg(required: bool = False) -> int | None:
+def _year_arg() -> int | None:
     raw = request.args.get("year")
     if raw in (None, ""):
-        if required:
-            raise BadRequest("缺少参数 year", "year_required")
         return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise BadRequest("参数 year 必须是年份数字", "bad_year") from None
+    year = parse_year(raw)
+    if year is None:
+        raise BadRequest("参数 year 必须是四位年份", "bad_year")
+    return year
 
 
 @bp.post("/tokens")
@@ -54,7 +53,7 @@ def units():
     return jsonify({"items": [unit_json(u) for u in rows]})
 
 
-@bp.get("/years/<int:year>/scheme")
+@bp.get("/years/<year:year>/scheme")
 def scheme(year):
     codes = list(db.session.scalars(db.select(Unit.code).order_by(Unit.position)))
     return jsonify(scheme_json(queries.scheme_for(year), codes))
@@ -71,30 +70,30 @@ def _sheet_response(sheet_id: int):
     return jsonify(sheet_json(queries.view(g.api_user, sheet, scheme, facts)))
 
 
-@bp.get("/sheets/<int:sheet_id>")
+@bp.get("/sheets/<id:sheet_id>")
 def sheet_detail(sheet_id):
     return _sheet_response(sheet_id)
 
 
-@bp.put("/sheets/<int:sheet_id>/items/<code>")
+@bp.put("/sheets/<id:sheet_id>/items/<code>")
 def sheet_item(sheet_id, code):
     sheets.update_row(g.api_user, sheet_id, code, body())
     return _sheet_response(sheet_id)
 
 
-@bp.put("/sheets/<int:sheet_id>/key-deduction")
+@bp.put("/sheets/<id:sheet_id>/key-deduction")
 def key_deduction(sheet_id):
     sheets.set_key_deduction(g.api_user, sheet_id, body())
     return _sheet_response(sheet_id)
 
 
-@bp.post("/sheets/<int:sheet_id>/actions/<action>")
+@bp.post("/sheets/<id:sheet_id>/actions/<action>")
 def sheet_action(sheet_id, action):
     sheets.fire_action(g.api_user, sheet_id, action, body())
     return _sheet_response(sheet_id)
 
 
-@bp.get("/sheets/<int:sheet_id>/history")
+@bp.get("/sheets/<id:sheet_id>/history")
 def sheet_history(sheet_id):
     sheet, _scheme, _facts = queries.get_visible(g.api_user, sheet_id)
     return jsonify({"items": [history_json(e) for e in steps_of("sheet", sheet.id)]})

@@ -4,7 +4,7 @@ from pathlib import Path
 import yaml
 from flask import current_app
 
-from ..errors import Invalid, Unauthorized
+from ..errors import BadRequest, Invalid, Unauthorized
 from ..extensions import db
 from ..timeutil import utcnow
 from .models import ApiToken, Unit, User
@@ -20,7 +20,7 @@ def _hash_method() -> str | None:
 def authenticate(username, password) -> User | None:
     """The active user with this password, or None; an unknown name costs the same work."""
     global _DUMMY_HASH
-    if not isinstance(username, str) or not isinstance(password, str):
+    if not isinstance(username, str) or not isinstance(password, str) or "\x00" in username + password:
         return None
     user = db.session.scalar(db.select(User).filter_by(username=username.strip()))
     if user is None or not user.active:
@@ -35,6 +35,8 @@ def authenticate(username, password) -> User | None:
 
 def issue_token(username, password) -> str:
     """POST /api/v1/tokens: a new bearer token for valid credentials."""
+    if not username or not password:
+        raise BadRequest("请提供用户名（username）和密码（password）", "credentials_required")
     user = authenticate(username, password)
     if user is None:
         raise Unauthorized("用户名或密码错误", "bad_credentials")

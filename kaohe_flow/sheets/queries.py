@@ -103,7 +103,9 @@ class SheetView:
     subtotal: Decimal
     bonus: Decimal
     total: Decimal
-    allowed_actions: list[str]
+    possible_actions: list[str]  # permitted now, some perhaps blocked by missing scores
+    blocked: dict[str, str]  # action → why it cannot succeed yet
+    allowed_actions: list[str]  # permitted now and ready to succeed
     can_edit_self: bool
     can_edit_review: bool
     signoffs: dict = field(default_factory=dict)
@@ -152,13 +154,33 @@ def view(user, sheet: Sheet, scheme: Scheme, sheet_facts: RecordFacts) -> SheetV
         for row in sheet.rows
     ]
     subtotal, bonus, total = totals(sheet)
+    possible = permissions.allowed_actions(user, sheet_facts)
+    blocked = {a: why for a in possible if (why := blocked_reason(sheet, a))}
     return SheetView(
         sheet=sheet, scheme=scheme, rows=rows, subtotal=subtotal, bonus=bonus, total=total,
-        allowed_actions=permissions.allowed_actions(user, sheet_facts),
+        possible_actions=possible, blocked=blocked,
+        allowed_actions=[a for a in possible if a not in blocked],
         can_edit_self=permissions.decide(user, "edit_self", sheet_facts).allowed,
         can_edit_review=permissions.decide(user, "edit_review", sheet_facts).allowed,
         signoffs=signoffs,
     )
+
+
+def missing_scores(sheet: Sheet, kind: str) -> list[str]:
+    """Names of the items without a `kind` (self | review) score."""
+    return [r.item.name for r in sheet.rows if getattr(r, f"{kind}_score") is None]
+
+
+def blocked_reason(sheet: Sheet, action: str) -> str | None:
+    """DOMAIN.md: submit needs every self score, approve every review score."""
+    kind = {"submit": "self", "approve": "review"}.get(action)
+    if kind is None:
+        return None
+    missing = missing_scores(sheet, kind)
+    if not missing:
+        return None
+    label = "自评" if kind == "self" else "考评"
+    return f"以下项目尚未{label}：{'、'.join(missing)}"
 
 
 def _in_office_order(signatures: list, offices: list) -> list:

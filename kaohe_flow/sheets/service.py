@@ -19,7 +19,7 @@ from ..workflow import permissions
 from ..workflow.machine import STATES, fire
 from ..workflow.permissions import RecordFacts
 from .models import Sheet, SheetRow, Signature
-from .queries import get_visible, scheme_for
+from .queries import blocked_reason, get_visible, scheme_for
 
 # A signature belongs to the step where it is given; moving back before that step voids it.
 SIGNATURE_STEP = {"unit_head": "draft", "gate": "gate_review", "responsible_office": "responsible_sign",
@@ -57,12 +57,20 @@ def _commit(sheet: Sheet) -> None:
         raise stale() from None
 
 
+MAX_TEXT = 2000  # a reason or a comment; the sheet's cells are not essays
+
+
 def _text(value, label: str) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
         raise Invalid(f"{label}必须是文字", "invalid_text")
-    return value.strip()
+    if "\x00" in value:
+        raise Invalid(f"{label}包含无效字符", "invalid_text")
+    value = value.strip()
+    if len(value) > MAX_TEXT:
+        raise Invalid(f"{label}不能超过 {MAX_TEXT} 字", "invalid_text")
+    return value
 
 
 def _score(value, standard: Decimal, label: str) -> Decimal | None:
@@ -87,6 +95,7 @@ def _fmt(value) -> str | None:
 
 def update_row(user, sheet_id: int, code: str, payload: dict) -> Sheet:
     """PUT one row: self score and reason (draft) or review score and reason (gate_review)."""
+    get_visible(user, sheet_id)  # 404 before anything is said about the body
     kinds = [k for k in ("self", "review") if f"{k}_score" in payload or f"{k}_reason" in payload]
     if len(kinds) != 1:
         raise Invalid("请只填写自评分及原因，或只填写考评分及原因", "invalid_fields")
@@ -212,15 +221,9 @@ def _named_rows(user, action, capacity, scheme: Scheme, items) -> list[str] | No
 
 
 def _preconditions(action: str, sheet: Sheet) -> None:
-    """DOMAIN.md: submit needs every self score, approve every review score."""
-    if action == "submit":
-        missing = [r.item.name for r in sheet.rows if r.self_score is None]
-        if missing:
-            raise Invalid(f"以下项目尚未自评：{'、'.join(missing)}", "incomplete")
-    if action == "approve":
-        missing = [r.item.name for r in sheet.rows if r.review_score is None]
-        if missing:
-            raise Invalid(f"以下项目尚未考评：{'、'.join(missing)}", "incomplete")
+    why = blocked_reason(sheet, action)
+    if why:
+        raise Invalid(why, "incomplete")
 
 
 def _sign(user, action, capacity, sheet: Sheet, scheme: Scheme, sheet_facts: RecordFacts) -> bool:

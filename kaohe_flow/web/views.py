@@ -6,6 +6,8 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..audit.service import steps_of
 from ..errors import ServiceError
+from ..timeutil import parse_int, parse_year
+from ..workflow.machine import ACTION_LABELS
 from ..org import service as org_service
 from ..sheets import queries
 from ..sheets import service as sheets
@@ -27,8 +29,7 @@ def _safe_next(target: str | None) -> str:
 
 
 def _year() -> int:
-    raw = request.args.get("year", "")
-    return int(raw) if raw.isdigit() else current_app.config["CURRENT_YEAR"]
+    return parse_year(request.args.get("year", "")) or current_app.config["CURRENT_YEAR"]
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -85,7 +86,7 @@ def _render_sheet(sheet_id: int, *, status: int = 200, typed: dict | None = None
     ), status
 
 
-@bp.get("/sheets/<int:sheet_id>")
+@bp.get("/sheets/<id:sheet_id>")
 @login_required
 def sheet_page(sheet_id):
     try:
@@ -95,26 +96,35 @@ def sheet_page(sheet_id):
 
 
 def _version() -> int | None:
-    raw = request.form.get("version", "")
-    return int(raw) if raw.isdigit() else None
+    return parse_int(request.form.get("version"))
 
 
-@bp.post("/sheets/<int:sheet_id>/rows")
+@bp.post("/sheets/<id:sheet_id>/rows")
 @login_required
 def save_rows(sheet_id):
+    """Save the typed scores; with ?then=submit|approve, then fire that action on the result."""
     kind = request.form.get("kind")
-    if kind not in ("self", "review"):
+    then = request.args.get("then")
+    if kind not in ("self", "review") or then not in (None, "submit", "approve"):
         flash("表单有误，请刷新页面后重试", "error")
         return redirect(url_for("web.sheet_page", sheet_id=sheet_id))
     changes = _changed_rows(request.form)
-    if not changes:
-        flash("没有修改", "info")
-        return redirect(url_for("web.sheet_page", sheet_id=sheet_id))
+    typed = {"kind": kind, "rows": changes, "comment": request.form.get("comment", "")}
+    version = _version()
     try:
-        sheets.update_rows(current_user, sheet_id, kind, _version(), changes)
+        if changes:
+            version = sheets.update_rows(current_user, sheet_id, kind, version, changes).version
+        if then:
+            sheets.fire_action(current_user, sheet_id, then, {"version": version, "comment": typed["comment"]})
     except ServiceError as exc:
-        return _refused(sheet_id, exc, {"kind": kind, "rows": changes})
-    flash("已保存", "success")
+        if changes and version != _version():  # the scores were saved; only the action was refused
+            typed["rows"] = {}
+            exc.message = f"分值已保存，但未能{ACTION_LABELS[then]}：{exc.message}"
+        return _refused(sheet_id, exc, typed, open_action=then)
+    if then:
+        flash(ACTION_DONE[then], "success")
+    else:
+        flash("已保存" if changes else "没有修改", "success" if changes else "info")
     return redirect(url_for("web.sheet_page", sheet_id=sheet_id))
 
 
@@ -137,7 +147,7 @@ def _changed_rows(form) -> dict:
     return changes
 
 
-@bp.post("/sheets/<int:sheet_id>/key-deduction")
+@bp.post("/sheets/<id:sheet_id>/key-deduction")
 @login_required
 def save_key_deduction(sheet_id):
     payload = {"version": _version(), "points": request.form.get("points", "").strip() or "0",
@@ -150,7 +160,7 @@ def save_key_deduction(sheet_id):
     return redirect(url_for("web.sheet_page", sheet_id=sheet_id))
 
 
-@bp.post("/sheets/<int:sheet_id>/actions/<action>")
+@bp.post("/sheets/<id:sheet_id>/actions/<action>")
 @login_required
 def sheet_action(sheet_id, action):
     payload = {"version": _version(), "comment": request.form.get("comment", ""),

@@ -68,7 +68,9 @@ class Verdict:
 def capacities(user, facts: RecordFacts) -> set[str]:
     """The capacities in which `user` stands towards the record."""
     caps = set()
-    if user.unit_id is not None:
+    # Only a unit's members and heads act for it; a viewer or an admin who belongs to a unit
+    # still "changes nothing" / "never scores" (DOMAIN.md).
+    if user.unit_id is not None and (user.has_role("member") or user.has_role("head")):
         if user.unit_id == facts.unit_id:
             caps.add("unit")
         # No unit ever acts as gate on its own sheet, whatever the data says.

@@ -130,6 +130,11 @@ def load_scheme(data: dict) -> Scheme:
     scheme = db.session.scalar(db.select(Scheme).filter_by(year=year)) or Scheme(year=year)
     scheme.total = parse_points(data["total"])
     scheme.categories = [{"code": c["code"], "name": c["name"]} for c in data.get("categories") or []]
+    office = data.get("target_office")
+    if office is not None and office not in units:
+        raise DataError(f"scheme {year}: target_office names unknown unit {office!r}")
+    scheme.target_office = units.get(office) if office else None
+    scheme.bonus_cap = parse_points(data["bonus_cap"]) if data.get("bonus_cap") is not None else None
     db.session.add(scheme)
     by_code = {i.code: i for i in scheme.items}
     for position, spec in enumerate(data["items"]):

@@ -6,14 +6,15 @@ units as for 200 (selectin / joined loading declared on the models, the scheme o
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from flask import g
 from sqlalchemy.orm import lazyload
 
+from ..bonus.queries import granted_by_unit
 from ..errors import NotFound
 from ..extensions import db
 from ..org.models import Unit
 from ..points import ZERO
 from ..scheme.models import Scheme
+from ..scheme.queries import scheme_or_none
 from ..scoring import suggested_score
 from ..workflow import permissions
 from ..workflow.permissions import RecordFacts
@@ -21,13 +22,10 @@ from .models import Sheet, SheetRow
 
 def scheme_for(year: int) -> Scheme:
     """The year's scheme, loaded once per request (items, offices and rules eagerly)."""
-    cache = g.setdefault("_schemes", {})
-    if year not in cache:
-        scheme = db.session.scalar(db.select(Scheme).filter_by(year=year))
-        if scheme is None:
-            raise NotFound(f"{year}年度的考核方案尚未导入")
-        cache[year] = scheme
-    return cache[year]
+    scheme = scheme_or_none(year)
+    if scheme is None:
+        raise NotFound(f"{year}年度的考核方案尚未导入")
+    return scheme
 
 
 def facts(sheet: Sheet, scheme: Scheme) -> RecordFacts:
@@ -121,11 +119,8 @@ def subtotal_of(sheet: Sheet) -> Decimal:
 
 
 def bonus_of(sheet: Sheet) -> Decimal:
-    """特别附加分: granted points of the unit's final bonus applications (附件6).
-
-    Bonus applications are not yet part of the system, so no points are granted yet.
-    """
-    return ZERO
+    """特别附加分: the granted points of the unit's final bonus applications of the year (附件6)."""
+    return granted_by_unit(sheet.year).get(sheet.unit_id, ZERO)
 
 
 def totals(sheet: Sheet) -> tuple[Decimal, Decimal, Decimal]:

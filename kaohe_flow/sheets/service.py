@@ -6,71 +6,22 @@ commits once — or changes nothing.
 """
 from decimal import Decimal
 
-from sqlalchemy.orm.exc import StaleDataError
 
 from ..audit.service import record_step
-from ..errors import BadRequest, Invalid, NotFound, from_verdict, stale
+from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..org.models import Unit
 from ..points import ZERO, PointsError, parse_points
 from ..scheme.models import Scheme
 from ..timeutil import utcnow
 from ..workflow import permissions
+from ..workflow import steps
 from ..workflow.machine import STATES, fire
 from ..workflow.permissions import RecordFacts
 from .models import Sheet, SheetRow, Signature
 from .queries import blocked_reason, get_visible, scheme_for
 
-# A signature belongs to the step where it is given; moving back before that step voids it.
-SIGNATURE_STEP = {"unit_head": "draft", "gate": "gate_review", "responsible_office": "responsible_sign",
-                  "leader": "leader_sign"}
-
-
 # ----------------------------------------------------------------------------- writing
-
-
-def _check_version(sheet: Sheet, version) -> None:
-    if isinstance(version, bool) or not isinstance(version, int):
-        raise BadRequest("缺少版本号（version），或版本号不是整数", "bad_version")
-    if version != sheet.version:
-        raise stale()
-
-
-def _authorize(user, action: str, sheet_facts: RecordFacts, version, sheet: Sheet):
-    """403 first (never theirs), then a stale page, then the wrong moment (409)."""
-    verdict = permissions.decide(user, action, sheet_facts)
-    if verdict.status in (403, 404):
-        raise from_verdict(verdict)
-    _check_version(sheet, version)
-    if not verdict.allowed:
-        raise from_verdict(verdict)
-    return verdict
-
-
-def _commit(sheet: Sheet) -> None:
-    """Bump the version (the sheet row is updated) and commit once; a race loses with 409."""
-    sheet.updated_at = utcnow()
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        raise stale() from None
-
-
-MAX_TEXT = 2000  # a reason or a comment; the sheet's cells are not essays
-
-
-def _text(value, label: str) -> str:
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise Invalid(f"{label}必须是文字", "invalid_text")
-    if "\x00" in value:
-        raise Invalid(f"{label}包含无效字符", "invalid_text")
-    value = value.strip()
-    if len(value) > MAX_TEXT:
-        raise Invalid(f"{label}不能超过 {MAX_TEXT} 字", "invalid_text")
-    return value
 
 
 def _score(value, standard: Decimal, label: str) -> Decimal | None:
@@ -85,12 +36,6 @@ def _score(value, standard: Decimal, label: str) -> Decimal | None:
     if score > standard:
         raise Invalid(f"{label}不能超过标准分值 {standard.normalize():f}", "score_above_standard")
     return score
-
-
-def _fmt(value) -> str | None:
-    if value is None:
-        return None
-    return format(value.normalize(), "f") if isinstance(value, Decimal) else str(value)
 
 
 def update_row(user, sheet_id: int, code: str, payload: dict) -> Sheet:
@@ -116,7 +61,7 @@ def update_rows(user, sheet_id: int, kind: str, version, changes: dict[str, dict
         rows[code] = sheet.row(code)
         if rows[code] is None:
             raise NotFound(f"考核表中没有项目“{code}”", "no_such_item")
-    verdict = _authorize(user, f"edit_{kind}", sheet_facts, version, sheet)
+    verdict = steps.authorize(user, f"edit_{kind}", sheet_facts, version, sheet)
     label = "自评分" if kind == "self" else "考评分"
     score_key, reason_key = f"{kind}_score", f"{kind}_reason"
     planned, errors = [], {}
@@ -124,7 +69,7 @@ def update_rows(user, sheet_id: int, kind: str, version, changes: dict[str, dict
         row = rows[code]
         try:
             score = _score(fields["score"], row.item.standard, label) if "score" in fields else getattr(row, score_key)
-            reason = _text(fields["reason"], "原因") if "reason" in fields else getattr(row, reason_key)
+            reason = steps.clean_text(fields["reason"], "原因") if "reason" in fields else getattr(row, reason_key)
             if score is not None and score < row.item.standard and not reason:
                 raise Invalid(f"{label}低于标准分值，必须填写加（扣）分原因", "reason_required")
         except Invalid as exc:
@@ -141,22 +86,22 @@ def update_rows(user, sheet_id: int, kind: str, version, changes: dict[str, dict
     for row, code, score, reason in planned:
         for attr, new in ((score_key, score), (reason_key, reason)):
             old = getattr(row, attr)
-            if _fmt(old) != _fmt(new):
+            if steps.fmt_value(old) != steps.fmt_value(new):
                 setattr(row, attr, new)
                 record_step("sheet", sheet, user, capacity, "edit", field=f"{code}.{attr}",
-                            old=_fmt(old), new=_fmt(new))
+                            old=steps.fmt_value(old), new=steps.fmt_value(new))
                 changed = True
     if changed:
         if kind == "review":
             sheet.gate_touched = True
-        _commit(sheet)
+        steps.commit(sheet)
     return sheet
 
 
 def set_key_deduction(user, sheet_id: int, payload: dict) -> Sheet:
     """重点指标扣分: entered by the gate unit during review, with its reason."""
     sheet, scheme, sheet_facts = get_visible(user, sheet_id)
-    verdict = _authorize(user, "edit_review", sheet_facts, payload.get("version"), sheet)
+    verdict = steps.authorize(user, "edit_review", sheet_facts, payload.get("version"), sheet)
     if "points" not in payload:
         raise Invalid("请填写重点指标扣分", "points_required")
     try:
@@ -167,20 +112,20 @@ def set_key_deduction(user, sheet_id: int, payload: dict) -> Sheet:
         raise Invalid("重点指标扣分不能为负数（填写扣除的分数）", "invalid_score")
     if points > scheme.total:
         raise Invalid(f"重点指标扣分不能超过总分 {scheme.total.normalize():f}", "invalid_score")
-    reason = _text(payload.get("reason"), "扣分原因")
+    reason = steps.clean_text(payload.get("reason"), "扣分原因")
     if points > 0 and not reason:
         raise Invalid("有重点指标扣分时必须填写扣分原因", "reason_required")
     capacity = permissions.history_capacity(user, verdict.capacity)
     changed = False
     for attr, new in (("key_deduction", points), ("key_deduction_reason", reason)):
         old = getattr(sheet, attr)
-        if _fmt(old) != _fmt(new):
+        if steps.fmt_value(old) != steps.fmt_value(new):
             setattr(sheet, attr, new)
-            record_step("sheet", sheet, user, capacity, "edit", field=attr, old=_fmt(old), new=_fmt(new))
+            record_step("sheet", sheet, user, capacity, "edit", field=attr, old=steps.fmt_value(old), new=steps.fmt_value(new))
             changed = True
     if changed:
         sheet.gate_touched = True
-        _commit(sheet)
+        steps.commit(sheet)
     return sheet
 
 
@@ -189,8 +134,8 @@ def fire_action(user, sheet_id: int, action: str, payload: dict) -> Sheet:
     sheet, scheme, sheet_facts = get_visible(user, sheet_id)
     if action not in permissions.FIRING_ACTIONS:
         raise NotFound(f"没有“{action}”这个操作", "unknown_action")
-    verdict = _authorize(user, action, sheet_facts, payload.get("version"), sheet)
-    comment = _text(payload.get("comment"), "意见")
+    verdict = steps.authorize(user, action, sheet_facts, payload.get("version"), sheet)
+    comment = steps.clean_text(payload.get("comment"), "意见")
     if action in ("return", "reopen") and not comment:
         raise Invalid("退回或重新打开时必须填写理由", "comment_required")
     named = _named_rows(user, action, verdict.capacity, scheme, payload.get("items"))
@@ -198,12 +143,12 @@ def fire_action(user, sheet_id: int, action: str, payload: dict) -> Sheet:
     all_signed = _sign(user, action, verdict.capacity, sheet, scheme, sheet_facts)
     before, after = fire(sheet, action, all_signed=all_signed)
     if STATES.index(after) < STATES.index(before):
-        _void_signatures(sheet, after)
+        steps.void_signatures(sheet, after)
     if action == "submit":
         sheet.gate_touched = False
     record_step("sheet", sheet, user, permissions.history_capacity(user, verdict.capacity), action,
                 from_state=before, to_state=after, comment=comment, items=named)
-    _commit(sheet)
+    steps.commit(sheet)
     return sheet
 
 
@@ -242,12 +187,6 @@ def _sign(user, action, capacity, sheet: Sheet, scheme: Scheme, sheet_facts: Rec
                     capacity="responsible_office", item_id=item.id, unit_id=user.unit_id, user=user, at=now))
         return sheet_facts.pending_ids <= {user.unit_id}
     return False
-
-
-def _void_signatures(sheet: Sheet, dest: str) -> None:
-    """Moving back to `dest` clears every signature given at or after it (DOMAIN.md step 3)."""
-    keep = STATES.index(dest)
-    sheet.signatures = [s for s in sheet.signatures if STATES.index(SIGNATURE_STEP[s.capacity]) < keep]
 
 
 def open_year(year: int) -> int:

@@ -1,0 +1,73 @@
+"""What every step on a moving record (a sheet, a bonus application) shares: the order of the
+checks, the version, clean text, and the single commit that makes a step permanent."""
+from decimal import Decimal
+
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..errors import BadRequest, Invalid, from_verdict, stale
+from ..extensions import db
+from ..timeutil import utcnow
+from . import permissions
+from .machine import STATES
+
+MAX_TEXT = 2000  # a reason, a comment or a project title; the forms' cells are not essays
+
+# A signature belongs to the step where it is given; moving back before that step voids it.
+SIGNATURE_STEP = {"unit_head": "draft", "gate": "gate_review", "responsible_office": "responsible_sign",
+                  "leader": "leader_sign"}
+
+
+def check_version(record, version) -> None:
+    """400 without an integer version, 409 when it is not the record's current one."""
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise BadRequest("缺少版本号（version），或版本号不是整数", "bad_version")
+    if version != record.version:
+        raise stale()
+
+
+def authorize(user, action: str, facts, version, record):
+    """403 first (never theirs), then a stale page, then the wrong moment (409)."""
+    verdict = permissions.decide(user, action, facts)
+    if verdict.status in (403, 404):
+        raise from_verdict(verdict)
+    check_version(record, version)
+    if not verdict.allowed:
+        raise from_verdict(verdict)
+    return verdict
+
+
+def commit(record) -> None:
+    """Bump the version (the record's row is updated) and commit once; a race loses with 409."""
+    record.updated_at = utcnow()
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise stale() from None
+
+
+def clean_text(value, label: str, limit: int = MAX_TEXT) -> str:
+    """Text from a client: a string without NUL, trimmed, not too long; None is empty."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise Invalid(f"{label}必须是文字", "invalid_text")
+    if "\x00" in value:
+        raise Invalid(f"{label}包含无效字符", "invalid_text")
+    value = value.strip()
+    if len(value) > limit:
+        raise Invalid(f"{label}不能超过 {limit} 字", "invalid_text")
+    return value
+
+
+def fmt_value(value) -> str | None:
+    """A value as the history keeps it: decimals without trailing zeros."""
+    if value is None:
+        return None
+    return format(value.normalize(), "f") if isinstance(value, Decimal) else str(value)
+
+
+def void_signatures(record, dest: str) -> None:
+    """Moving back to `dest` clears every signature given at or after it (DOMAIN.md step 3)."""
+    keep = STATES.index(dest)
+    record.signatures = [s for s in record.signatures if STATES.index(SIGNATURE_STEP[s.capacity]) < keep]

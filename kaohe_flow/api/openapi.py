@@ -62,6 +62,35 @@ def document() -> dict:
             "/sheets/{id}/history": {"get": _op("The sheet's history, oldest first",
                                                 params=[_path("id")], errors=(401, 404))},
             "/inbox": {"get": _op("What waits for the caller", params=[_YEAR_Q], errors=(400, 401))},
+            # bonus applications (附件6)
+            "/bonus-applications": {
+                "get": _op("Bonus applications the caller may see", params=[_YEAR_Q], errors=(400, 401)),
+                "post": _op("A new draft for the caller's unit", "201", "#/components/schemas/BonusNew",
+                            errors=(400, 401, 403, 422))},
+            "/bonus-applications/{id}": {
+                "get": _op("One application with its certificates", params=[_path("id")], errors=(401, 404)),
+                "put": _op("Edit the draft (the unit) or the proposed points (the gate, in gate_review)",
+                           body="#/components/schemas/BonusEdit", params=[_path("id")])},
+            "/bonus-applications/{id}/attachments": {"post": {
+                **_op("Upload a certificate: multipart field `file`, PDF/PNG/JPEG by content", "201",
+                      params=[_path("id")], errors=(400, 401, 403, 404, 409, 413, 422)),
+                "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                    "type": "object", "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary"},
+                                   "version": {"type": "integer"}}}}}}}},
+            "/bonus-applications/{id}/actions/{action}": {"post": _op(
+                "Fire an action; approve carries points_proposed, the leader's sign opinion and points_granted",
+                body="#/components/schemas/BonusAction",
+                params=[_path("id"), {"name": "action", "in": "path", "required": True,
+                                      "schema": {"enum": ["submit", "withdraw", "approve", "sign",
+                                                          "return", "reopen"]}}])},
+            "/bonus-applications/{id}/history": {"get": _op("The application's history",
+                                                            params=[_path("id")], errors=(401, 404))},
+            "/attachments/{id}": {
+                "get": {"summary": "The file, as an attachment with its original name",
+                        "parameters": [_path("id")],
+                        "responses": {"200": {"description": "the file"}, "401": _ERR, "404": _ERR}},
+                "delete": _op("Remove a certificate from a draft", params=[_path("id")])},
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
@@ -78,6 +107,14 @@ def document() -> dict:
                     "review_score": _POINTS, "review_reason": {"type": "string"}}},
                 "KeyDeduction": {"type": "object", "required": ["version", "points"], "properties": {
                     "version": {"type": "integer"}, "points": _POINTS, "reason": {"type": "string"}}},
+                "BonusNew": {"type": "object", "required": ["year", "project", "points_requested"], "properties": {
+                    "year": {"type": "integer"}, "project": {"type": "string"}, "points_requested": _POINTS}},
+                "BonusEdit": {"type": "object", "required": ["version"], "properties": {
+                    "version": {"type": "integer"}, "project": {"type": "string"},
+                    "points_requested": _POINTS, "points_proposed": _POINTS}},
+                "BonusAction": {"type": "object", "required": ["version"], "properties": {
+                    "version": {"type": "integer"}, "comment": {"type": "string"},
+                    "points_proposed": _POINTS, "opinion": {"type": "string"}, "points_granted": _POINTS}},
                 "Action": {"type": "object", "required": ["version"], "properties": {
                     "version": {"type": "integer"}, "comment": {"type": "string"},
                     "items": {"type": "array", "items": {"type": "string"},

@@ -78,3 +78,22 @@ def history_json(entry) -> dict:
     if entry.items:
         out["items"] = entry.items
     return out
+
+
+def bonus_json(v) -> dict:
+    a = v.application
+    return {
+        "id": a.id, "unit": a.unit.code, "year": a.year, "state": a.state, "version": a.version,
+        "project": a.project, "points_requested": fmt_points(a.points_requested),
+        "points_proposed": fmt_points(a.points_proposed), "points_granted": fmt_points(a.points_granted),
+        "opinion": a.opinion or "",
+        "attachments": [attachment_json(f) for f in a.attachments],
+        "signoffs": {cap: {"username": s.user.username, "name": s.user.name, "at": local_iso(s.at)}
+                     for cap, s in v.signoffs.items()},
+        "allowed_actions": v.allowed_actions,
+    }
+
+
+def attachment_json(attachment) -> dict:
+    return {"id": attachment.id, "filename": attachment.filename, "content_type": attachment.content_type,
+            "size": attachment.size}

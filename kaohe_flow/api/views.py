@@ -7,6 +7,7 @@ from ..timeutil import parse_year
 from ..extensions import db
 from ..org import service as org_service
 from ..org.models import Unit
+from ..bonus import queries as bonus_queries
 from ..sheets import queries
 from ..sheets import service as sheets
 from . import body, bp
@@ -101,6 +102,9 @@ def sheet_history(sheet_id):
 
 @bp.get("/inbox")
 def inbox():
+    year = _year_arg()
     items = [{"kind": "sheet", "id": s.id, "unit": s.unit.code, "year": s.year, "state": s.state, "action": a}
-             for s, a in queries.inbox(g.api_user, _year_arg())]
+             for s, a in queries.inbox(g.api_user, year)]
+    items += [{"kind": "bonus", "id": b.id, "unit": b.unit.code, "year": b.year, "state": b.state, "action": a}
+              for b, a in bonus_queries.inbox(g.api_user, year)]
     return jsonify({"items": items})

@@ -31,6 +31,7 @@ def facts(application: BonusApplication) -> RecordFacts:
         responsible_ids=offices,
         pending_ids=frozenset(offices - signed),
         gate_touched=application.gate_touched,
+        reader_ids=frozenset(scheme.responsible_unit_ids() | offices) if scheme else offices,
     )
 
 

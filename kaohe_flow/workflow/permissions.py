@@ -23,6 +23,9 @@ class RecordFacts:
     responsible_ids: frozenset = field(default_factory=frozenset)  # offices that sign (会签)
     pending_ids: frozenset = field(default_factory=frozenset)  # offices yet to sign
     gate_touched: bool = False
+    # Offices that read every record without acting on this one (DOMAIN.md "Who sees what":
+    # the responsible offices see every sheet and application).
+    reader_ids: frozenset = field(default_factory=frozenset)
 
 
 class Grant(NamedTuple):
@@ -88,6 +91,8 @@ def capacities(user, facts: RecordFacts) -> set[str]:
 def can_see(user, facts: RecordFacts) -> bool:
     """A unit sees its own and its gated units' records; offices, leaders, viewers, admins all."""
     if user.has_role("viewer") or user.has_role("admin") or user.has_role("leader"):
+        return True
+    if user.unit_id is not None and user.unit_id in facts.reader_ids:
         return True
     return bool(capacities(user, facts) & {"unit", "gate", "responsible_office"})
 

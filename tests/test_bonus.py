@@ -1,0 +1,244 @@
+"""Bonus-point applications (附件6): filed with certificates, reviewed by the gate, signed by
+the target-management office (人教科 in 2018), opinion and final points by the leader."""
+import io
+from decimal import Decimal
+
+import pytest
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
+PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+class Bonus:
+    """Drive one application through the API."""
+
+    def __init__(self, api, unit="bgs", project="获市级文明单位称号", points="1.5"):
+        self.api, self.unit = api, unit
+        r = api.as_(f"{unit}.staff").post("/api/v1/bonus-applications",
+                                          json={"year": 2018, "project": project, "points_requested": points})
+        assert r.status_code == 201, r.get_json()
+        self.id = r.get_json()["id"]
+
+    def get(self, who="admin"):
+        r = self.api.as_(who).get(f"/api/v1/bonus-applications/{self.id}")
+        assert r.status_code == 200, r.get_json()
+        return r.get_json()
+
+    @property
+    def version(self):
+        return self.get()["version"]
+
+    def upload(self, who=None, data=PNG, name="证书.png"):
+        return self.api.as_(who or f"{self.unit}.staff").post(
+            f"/api/v1/bonus-applications/{self.id}/attachments",
+            data={"file": (io.BytesIO(data), name)}, content_type="multipart/form-data")
+
+    def act(self, who, action, **payload):
+        payload.setdefault("version", self.version)
+        return self.api.as_(who).post(f"/api/v1/bonus-applications/{self.id}/actions/{action}", json=payload)
+
+    def ok(self, r, status=200):
+        assert r.status_code == status, r.get_json()
+        return r.get_json()
+
+
+def to_final(b, gate="rjk", leader="leader1", proposed="1", **sign):
+    assert b.upload().status_code == 201
+    b.ok(b.act(b.unit, "submit"))
+    b.ok(b.act(gate, "approve", points_proposed=proposed))
+    b.ok(b.act("rjk", "sign"))
+    return b.ok(b.act(leader, "sign", opinion=sign.pop("opinion", "同意"), **sign))
+
+
+@pytest.fixture
+def app_b(api):
+    return Bonus(api)
+
+
+def test_a_member_files_a_draft_for_its_own_unit(app_b):
+    a = app_b.get("bgs")
+    assert (a["unit"], a["year"], a["state"], a["project"], a["points_requested"]) == (
+        "bgs", 2018, "draft", "获市级文明单位称号", "1.5")
+    assert a["points_proposed"] is None and a["points_granted"] is None and a["attachments"] == []
+    assert a["allowed_actions"] == []  # no certificate yet
+
+
+def test_bureau_accounts_file_nothing(api):
+    r = api.as_("leader1").post("/api/v1/bonus-applications", json={"year": 2018, "project": "x",
+                                                                   "points_requested": 1})
+    assert r.status_code == 403
+
+
+@pytest.mark.parametrize("payload, status", [
+    ({"project": "x", "points_requested": 1}, 400),
+    ({"year": "2018", "project": "x", "points_requested": 1}, 400),
+    ({"year": 1999, "project": "x", "points_requested": 1}, 422),
+    ({"year": 2018, "project": "", "points_requested": 1}, 422),
+    ({"year": 2018, "project": "x", "points_requested": 0}, 422),
+    ({"year": 2018, "project": "x", "points_requested": "1.255"}, 422),
+])
+def test_bad_new_applications(api, payload, status):
+    assert api.as_("bgs").post("/api/v1/bonus-applications", json=payload).status_code == status
+
+
+def test_a_certificate_is_required_to_submit(app_b):
+    r = app_b.act("bgs", "submit")
+    assert r.status_code == 422 and "证书" in r.get_json()["error"]["message"]
+
+
+@pytest.mark.parametrize("data, name, kind", [(PNG, "奖状.png", "image/png"), (JPEG, "证书.JPG", "image/jpeg"),
+                                              (PDF, "获奖证书（2018）.pdf", "application/pdf"),
+                                              (PNG, "certificate.pdf", "image/png")])
+def test_certificates_are_typed_by_content_and_keep_their_names(app_b, data, name, kind):
+    att = app_b.ok(app_b.upload(data=data, name=name), 201)
+    assert (att["filename"], att["content_type"], att["size"]) == (name, kind, len(data))
+
+
+@pytest.mark.parametrize("data, name", [(b"<html><script>alert(1)</script>", "证书.png"),
+                                        (b"GIF89a......", "x.gif"), (b"", "empty.pdf"),
+                                        (b"MZ\x90\x00", "证书.pdf")])
+def test_other_content_is_refused_whatever_its_name(app_b, data, name):
+    r = app_b.upload(data=data, name=name)
+    assert r.status_code == 422 and r.get_json()["error"]["code"] in ("unsupported_type", "empty_file")
+
+
+def test_uploads_past_the_limit_are_413(app, app_b):
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+    r = app_b.upload(data=PNG + b"\x00" * 4096)
+    assert r.status_code == 413 and r.get_json()["error"]["code"] == "too_large"
+
+
+def test_a_missing_file_field_is_422(app_b):
+    r = app_b.api.as_("bgs").post(f"/api/v1/bonus-applications/{app_b.id}/attachments", data={},
+                                  content_type="multipart/form-data")
+    assert r.status_code == 422
+
+
+def test_downloads_carry_the_original_name_and_nosniff(app_b):
+    att = app_b.ok(app_b.upload(data=PDF, name="获奖证书.pdf"), 201)
+    r = app_b.api.as_("bgs").get(f"/api/v1/attachments/{att['id']}")
+    assert r.status_code == 200 and r.data == PDF and r.mimetype == "application/pdf"
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    disposition = r.headers["Content-Disposition"]
+    assert disposition.startswith("attachment") and "filename*=UTF-8''%E8%8E%B7%E5%A5%96" in disposition
+
+
+def test_only_those_who_may_see_the_application_download(app_b):
+    att = app_b.ok(app_b.upload(), 201)
+    for who, status in [("bgs.staff", 200), ("rjk", 200), ("leader2", 200), ("director", 200),
+                        ("szc", 404), ("gysyk", 404)]:
+        assert app_b.api.as_(who).get(f"/api/v1/attachments/{att['id']}").status_code == status, who
+
+
+def test_only_the_unit_uploads_and_only_in_draft(app_b):
+    assert app_b.upload(who="rjk").status_code == 403
+    assert app_b.upload(who="szc").status_code == 404
+    app_b.upload()
+    app_b.ok(app_b.act("bgs", "submit"))
+    assert app_b.upload(who="bgs").status_code == 409
+
+
+def test_the_whole_path_to_final_points(app_b):
+    a = to_final(app_b, proposed="1", points_granted="1.5", opinion="成绩突出，同意加分")
+    assert (a["state"], a["points_proposed"], a["points_granted"], a["opinion"]) == (
+        "final", "1", "1.5", "成绩突出，同意加分")
+    assert set(a["signoffs"]) == {"unit_head", "gate", "responsible_office", "leader"}
+    steps = app_b.api.as_("bgs").get(f"/api/v1/bonus-applications/{app_b.id}/history").get_json()["items"]
+    moves = [(s["who"], s["capacity"], s["action"], s["to_state"]) for s in steps if s["action"] != "edit"]
+    assert moves == [("bgs", "unit_head", "submit", "gate_review"), ("rjk", "gate", "approve", "responsible_sign"),
+                     ("rjk", "responsible_office", "sign", "leader_sign"), ("leader1", "leader", "sign", "final")]
+
+
+def test_granted_points_default_to_the_proposed_ones(app_b):
+    assert to_final(app_b, proposed="0.5")["points_granted"] == "0.5"
+
+
+def test_the_gate_of_attachment_1_reviews_and_must_propose_points(api):
+    b = Bonus(api, unit="szc")
+    b.upload()
+    b.ok(b.act("szc", "submit"))
+    assert b.act("rjk", "approve", points_proposed="1").status_code == 403  # 人教科 does not gate 市政处
+    r = b.act("gysyk", "approve")
+    assert r.status_code == 422 and r.get_json()["error"]["code"] == "points_required"
+    assert b.ok(b.act("gysyk", "approve", points_proposed=1))["state"] == "responsible_sign"
+    assert b.act("dwb", "sign").status_code == 403  # only the target-management office signs
+    b.ok(b.act("rjk", "sign"))
+    assert b.act("leader1", "sign", opinion="同意").status_code == 403  # 市政处 is leader3's
+    assert b.ok(b.act("leader3", "sign", opinion="同意"))["state"] == "final"
+
+
+def test_the_leaders_opinion_is_required_and_zero_points_need_it(app_b):
+    app_b.upload()
+    app_b.ok(app_b.act("bgs", "submit"))
+    app_b.ok(app_b.act("rjk", "approve", points_proposed="1"))
+    app_b.ok(app_b.act("rjk", "sign"))
+    r = app_b.act("leader1", "sign", points_granted=0)
+    assert r.status_code == 422 and r.get_json()["error"]["code"] == "opinion_required"
+    a = app_b.ok(app_b.act("leader1", "sign", points_granted=0, opinion="证书级别不符合加分条件"))
+    assert a["points_granted"] == "0" and a["state"] == "final"
+
+
+def test_returns_need_a_reason_and_withdraw_stops_once_the_gate_acts(app_b):
+    app_b.upload()
+    app_b.ok(app_b.act("bgs", "submit"))
+    assert app_b.ok(app_b.act("bgs", "withdraw"))["state"] == "draft"
+    app_b.ok(app_b.act("bgs", "submit"))
+    r = app_b.api.as_("rjk.staff").put(f"/api/v1/bonus-applications/{app_b.id}",
+                                        json={"version": app_b.version, "points_proposed": "1"})
+    assert r.status_code == 200
+    assert app_b.act("bgs", "withdraw").status_code == 409
+    assert app_b.act("rjk", "return").status_code == 422
+    assert app_b.ok(app_b.act("rjk", "return", comment="证书不清晰"))["state"] == "draft"
+
+
+def test_stale_versions_are_409(app_b):
+    old = app_b.version
+    app_b.ok(app_b.api.as_("bgs").put(f"/api/v1/bonus-applications/{app_b.id}",
+                                       json={"version": old, "project": "获省级奖励"}))
+    r = app_b.api.as_("bgs").put(f"/api/v1/bonus-applications/{app_b.id}", json={"version": old, "project": "x"})
+    assert r.status_code == 409
+
+
+def test_bonus_counts_only_from_final_applications(api, sheet_id):
+    sid = sheet_id("bgs")
+    first, second = Bonus(api), Bonus(api, project="获省级表彰", points="2")
+    to_final(first, proposed="1")
+    second.upload()
+    second.ok(second.act("bgs", "submit"))  # not final: counts nothing
+    sheet = api.as_("bgs").get(f"/api/v1/sheets/{sid}").get_json()
+    assert sheet["bonus"] == "1" and Decimal(sheet["total"]) == Decimal(sheet["subtotal"]) + 1
+    second.ok(second.act("rjk", "approve", points_proposed="0.5"))
+    second.ok(second.act("rjk", "sign"))
+    second.ok(second.act("leader1", "sign", opinion="同意"))
+    assert api.as_("bgs").get(f"/api/v1/sheets/{sid}").get_json()["bonus"] == "1.5"
+    second.ok(second.act("admin", "reopen", comment="复核"))
+    assert api.as_("bgs").get(f"/api/v1/sheets/{sid}").get_json()["bonus"] == "1"
+
+
+def test_a_years_cap_limits_the_bonus(app, api, sheet_id):
+    from kaohe_flow.extensions import db
+    from kaohe_flow.scheme.models import Scheme
+
+    with app.app_context():
+        db.session.scalar(db.select(Scheme).filter_by(year=2018)).bonus_cap = Decimal("1")
+        db.session.commit()
+    to_final(Bonus(api, points="3"), proposed="3")
+    assert api.as_("bgs").get(f"/api/v1/sheets/{sheet_id('bgs')}").get_json()["bonus"] == "1"
+
+
+def test_visibility_and_the_inbox(app_b, api):
+    app_b.upload()
+    app_b.ok(app_b.act("bgs", "submit"))
+    assert [a["id"] for a in api.as_("szc").get("/api/v1/bonus-applications?year=2018").get_json()["items"]] == []
+    assert api.as_("szc").get(f"/api/v1/bonus-applications/{app_b.id}").status_code == 404
+    inbox = api.as_("rjk").get("/api/v1/inbox").get_json()["items"]
+    assert {"kind": "bonus", "id": app_b.id, "unit": "bgs", "year": 2018, "state": "gate_review",
+            "action": "approve"} in inbox
+
+
+def test_removing_a_certificate_from_a_draft(app_b):
+    att = app_b.ok(app_b.upload(), 201)
+    a = app_b.ok(app_b.api.as_("bgs").delete(f"/api/v1/attachments/{att['id']}"))
+    assert a["attachments"] == []
+    assert app_b.api.as_("bgs").get(f"/api/v1/attachments/{att['id']}").status_code == 404

@@ -4,6 +4,7 @@ The matrix is checked against `app.url_map`, so a new route without a row fails 
 Each row runs on 办公室's (bgs) sheet in `draft` with its self scores filled in; the person who
 may change something goes last, so the others meet the same state.
 """
+import io
 from typing import NamedTuple
 
 import pytest
@@ -58,6 +59,44 @@ MATRIX = {
                             {"anon": 401, "szc": 404, "bgs": 200, "*": 403}, {}),
     "api.sheet_history": Row("GET", "/api/v1/sheets/{sid}/history", {"anon": 401, "szc": 404, "*": 200}),
     "api.inbox": Row("GET", "/api/v1/inbox", {"anon": 401, "*": 200}),
+    # bonus applications (附件6): {bid} is a draft of bgs with one certificate {aid}
+    "web.bonus_list": Row("GET", f"/bonus?year={YEAR}", {"anon": 302, "*": 200}),
+    "web.bonus_create": Row("POST", "/bonus", {"anon": 302, "leader1": 403, "director": 403, "admin": 403, "*": 302},
+                            {"year": str(YEAR), "project": "获奖", "points_requested": "1"}),
+    "web.bonus_page": Row("GET", "/bonus/{bid}", {"anon": 302, "szc": 404, "*": 200}),
+    "web.bonus_edit": Row("POST", "/bonus/{bid}/edit",
+                          {"anon": 302, "szc": 404, "bgs.staff": 302, "bgs": 302, "*": 403}, {"project": "获奖"}),
+    "web.bonus_attach": Row("POST", "/bonus/{bid}/attachments",
+                            {"anon": 302, "szc": 404, "bgs.staff": 302, "bgs": 302, "*": 403}, "file"),
+    "web.attachment_delete": Row("POST", "/attachments/{aid}/delete",
+                                 {"anon": 302, "szc": 404, "bgs.staff": 302, "bgs": 404, "*": 403}, {}),
+    "web.attachment_download": Row("GET", "/attachments/{aid}", {"anon": 302, "szc": 404, "*": 200}),
+    "web.bonus_action": Row("POST", "/bonus/{bid}/actions/submit", {"anon": 302, "szc": 404, "bgs": 302, "*": 403},
+                            {}),
+    "api.bonus_list": Row("GET", f"/api/v1/bonus-applications?year={YEAR}", {"anon": 401, "*": 200}),
+    "api.bonus_create": Row("POST", "/api/v1/bonus-applications",
+                            {"anon": 401, "leader1": 403, "director": 403, "admin": 403, "*": 201},
+                            {"year": YEAR, "project": "获奖", "points_requested": "1"}),
+    "api.bonus_detail": Row("GET", "/api/v1/bonus-applications/{bid}", {"anon": 401, "szc": 404, "*": 200}),
+    "api.bonus_update": Row("PUT", "/api/v1/bonus-applications/{bid}",
+                            {"anon": 401, "szc": 404, "bgs.staff": 200, "bgs": 200, "*": 403}, {"project": "获奖"}),
+    "api.bonus_attach": Row("POST", "/api/v1/bonus-applications/{bid}/attachments",
+                            {"anon": 401, "szc": 404, "bgs.staff": 201, "bgs": 201, "*": 403}, "file"),
+    "api.bonus_action": Row("POST", "/api/v1/bonus-applications/{bid}/actions/submit",
+                            {"anon": 401, "szc": 404, "bgs": 200, "*": 403}, {}),
+    "api.bonus_history": Row("GET", "/api/v1/bonus-applications/{bid}/history",
+                             {"anon": 401, "szc": 404, "*": 200}),
+    "api.attachment_download": Row("GET", "/api/v1/attachments/{aid}", {"anon": 401, "szc": 404, "*": 200}),
+    "api.attachment_delete": Row("DELETE", "/api/v1/attachments/{aid}",
+                                 {"anon": 401, "szc": 404, "bgs.staff": 200, "bgs": 404, "*": 403}),
+    # reports (issue 3)
+    "web.ranking": Row("GET", f"/ranking?year={YEAR}", {"anon": 302, "*": 200}),
+    "web.sheet_print": Row("GET", "/sheets/{sid}/print", {"anon": 302, "szc": 404, "*": 200}),
+    "web.sheet_pdf": Row("GET", "/sheets/{sid}/export.pdf", {"anon": 302, "szc": 404, "*": 200}),
+    "web.year_xlsx": Row("GET", f"/years/{YEAR}/export.xlsx", {"anon": 302, "*": 200}),
+    "api.ranking": Row("GET", f"/api/v1/ranking?year={YEAR}", {"anon": 401, "*": 200}),
+    "api.sheet_pdf": Row("GET", "/api/v1/sheets/{sid}/export.pdf", {"anon": 401, "szc": 404, "*": 200}),
+    "api.year_xlsx": Row("GET", f"/api/v1/years/{YEAR}/export.xlsx", {"anon": 401, "*": 200}),
 }
 
 
@@ -73,12 +112,29 @@ def test_every_method_of_a_route_is_in_its_row(app):
         assert MATRIX[rule.endpoint].method in methods, rule.endpoint
 
 
-def _version(app, sid):
+def _version(app, sid, bid, path):
+    """The current version of the record the row's path is about (a bonus application or the sheet)."""
+    from kaohe_flow.bonus.models import BonusApplication
     from kaohe_flow.extensions import db
     from kaohe_flow.sheets.models import Sheet
 
     with app.app_context():
+        if "{bid}" in path or "{aid}" in path:
+            return db.session.get(BonusApplication, bid).version
         return db.session.get(Sheet, sid).version
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+def _bonus_draft(api):
+    """A draft application of bgs with one certificate: (application id, attachment id)."""
+    r = api.as_("bgs.staff").post("/api/v1/bonus-applications",
+                                  json={"year": YEAR, "project": "获市级文明单位", "points_requested": "1"})
+    bid = r.get_json()["id"]
+    r = api.as_("bgs.staff").post(f"/api/v1/bonus-applications/{bid}/attachments",
+                                  data={"file": (io.BytesIO(PNG), "证书.png")}, content_type="multipart/form-data")
+    return bid, r.get_json()["id"]
 
 
 @pytest.mark.parametrize("endpoint", list(MATRIX))
@@ -86,24 +142,29 @@ def test_route_answers_each_role(app, api, sheet_id, endpoint):
     row = MATRIX[endpoint]
     sid = sheet_id("bgs")
     Flow(api, sid).fill_self("bgs")
-    path = row.path.format(sid=sid)
+    bid, aid = _bonus_draft(api)
+    path = row.path.format(sid=sid, bid=bid, aid=aid)
     for persona in PERSONAS:
         expected = row.expect.get(persona, row.expect["*"])
         client = app.test_client()
         kw = {}
+        version = _version(app, sid, bid, row.path)
+        if row.body == "file":
+            kw["data"] = {"file": (io.BytesIO(PNG), "证书.png"), "version": str(version)}
+            kw["content_type"] = "multipart/form-data"
         if endpoint.startswith("api."):
             if endpoint == "api.create_token":
                 password = "wrong" if persona == "anon" else "demo12345"
                 kw["json"] = {"username": "bgs" if persona == "anon" else persona, "password": password}
             elif persona != "anon":
                 kw["headers"] = {"Authorization": "Bearer " + api.token(persona)}
-            if row.body is not None:
-                kw["json"] = {**row.body, "version": _version(app, sid)}
+            if isinstance(row.body, dict):
+                kw["json"] = {**row.body, "version": version}
         else:
             if persona != "anon":
                 assert client.post("/login", data={"username": persona, "password": "demo12345"}).status_code == 302
-            if row.body is not None:
-                kw["data"] = {**row.body, "version": str(_version(app, sid))}
+            if isinstance(row.body, dict):
+                kw["data"] = {**row.body, "version": str(version)}
         response = client.open(path, method=row.method, **kw)
         assert response.status_code == expected, f"{persona} {row.method} {path}: {response.status_code}"
         if endpoint == "api.revoke_token":

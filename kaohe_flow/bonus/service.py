@@ -61,13 +61,14 @@ def create(user, payload: dict) -> BonusApplication:
     if not project:
         raise Invalid("请填写申报项目", "project_required")
     points = _points(payload.get("points_requested"), "申报分值", positive=True)
-    application = BonusApplication(unit_id=user.unit_id, year=year, state="draft", project="",
+    application = BonusApplication(unit_id=user.unit_id, year=year, state="draft", project=project,
                                    points_requested=points, opinion="", created_by_id=user.id)
     db.session.add(application)
     db.session.flush()
     capacity = permissions.history_capacity(user, "unit")
-    record_step("bonus", application, user, capacity, "edit", field="points_requested", new=steps.fmt_value(points))
-    _edit(application, user, capacity, "project", project)
+    for attr in ("project", "points_requested"):
+        record_step("bonus", application, user, capacity, "edit", field=attr,
+                    new=steps.fmt_value(getattr(application, attr)))
     db.session.commit()
     return application
 

@@ -9,6 +9,7 @@ from ..errors import ServiceError
 from ..timeutil import parse_int, parse_year
 from ..workflow.machine import ACTION_LABELS
 from ..org import service as org_service
+from ..bonus import queries as bonus_queries
 from ..sheets import queries
 from ..sheets import service as sheets
 from . import bp
@@ -65,7 +66,8 @@ def inbox():
     waiting = queries.inbox(current_user, year)
     waiting_ids = {s.id for s, _a in waiting}
     editable = [s for s in queries.editable(current_user, year) if s.id not in waiting_ids]
-    return render_template("inbox.html", year=year, waiting=waiting, editable=editable)
+    bonus_waiting = bonus_queries.inbox(current_user, year)
+    return render_template("inbox.html", year=year, waiting=waiting, editable=editable, bonus_waiting=bonus_waiting)
 
 
 @bp.get("/sheets")

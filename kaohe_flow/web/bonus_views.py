@@ -1,0 +1,130 @@
+"""Pages for bonus applications (附件6): the list, the form with its certificates, the steps."""
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from ..audit.service import steps_of
+from ..bonus import queries as bonus_queries
+from ..bonus import service as bonus
+from ..bonus.download import attachment_response
+from ..errors import ServiceError
+from ..timeutil import parse_int
+from ..workflow.machine import ACTION_LABELS
+from . import bp
+from .views import ACTION_DONE, _year
+
+
+def _may_file() -> bool:
+    return current_user.unit_id is not None and (current_user.has_role("member") or current_user.has_role("head"))
+
+
+@bp.get("/bonus")
+@login_required
+def bonus_list():
+    year = _year()
+    found = [a for a, _f in bonus_queries.list_visible(current_user, year)]
+    return render_template("bonus_list.html", year=year, applications=found, may_file=_may_file(), typed={})
+
+
+@bp.post("/bonus")
+@login_required
+def bonus_create():
+    typed = {"project": request.form.get("project", ""), "points_requested": request.form.get("points_requested", "")}
+    payload = {"year": parse_int(request.form.get("year")), **typed}
+    try:
+        application = bonus.create(current_user, payload)
+    except ServiceError as exc:
+        flash(exc.message, "error")
+        year = payload["year"] or _year()
+        found = [a for a, _f in bonus_queries.list_visible(current_user, year)]
+        return render_template("bonus_list.html", year=year, applications=found, may_file=_may_file(),
+                               typed=typed), exc.status
+    flash("已新建申报，请上传获奖证书后提交", "success")
+    return redirect(url_for("web.bonus_page", application_id=application.id))
+
+
+def _render(application_id: int, status: int = 200, typed: dict | None = None, open_action: str | None = None):
+    application, facts = bonus_queries.get_visible(current_user, application_id)
+    return render_template("bonus.html", v=bonus_queries.view(current_user, application, facts),
+                           history=steps_of("bonus", application.id), typed=typed or {},
+                           open_action=open_action), status
+
+
+def _refused(application_id: int, exc: ServiceError, typed: dict, open_action: str | None = None):
+    flash("此页面已被他人修改，请刷新后重试（您填写的内容保留在下方）" if exc.code == "stale_version" else exc.message,
+          "error")
+    try:
+        return _render(application_id, exc.status, typed, open_action)
+    except ServiceError as inner:
+        return render_template("error.html", status=inner.status, message=inner.message), inner.status
+
+
+@bp.get("/bonus/<id:application_id>")
+@login_required
+def bonus_page(application_id):
+    try:
+        return _render(application_id)
+    except ServiceError as exc:
+        return render_template("error.html", status=exc.status, message=exc.message), exc.status
+
+
+def _version():
+    raw = request.form.get("version")
+    value = parse_int(raw)
+    return raw if value is None else value
+
+
+@bp.post("/bonus/<id:application_id>/edit")
+@login_required
+def bonus_edit(application_id):
+    typed = {f: request.form[f] for f in ("project", "points_requested", "points_proposed") if f in request.form}
+    try:
+        bonus.update(current_user, application_id, {"version": _version(), **typed})
+    except ServiceError as exc:
+        return _refused(application_id, exc, typed)
+    flash("已保存", "success")
+    return redirect(url_for("web.bonus_page", application_id=application_id))
+
+
+@bp.post("/bonus/<id:application_id>/attachments")
+@login_required
+def bonus_attach(application_id):
+    try:
+        bonus.add_attachment(current_user, application_id, request.files.get("file"), _version())
+    except ServiceError as exc:
+        return _refused(application_id, exc, {})
+    flash("证书已上传", "success")
+    return redirect(url_for("web.bonus_page", application_id=application_id))
+
+
+@bp.post("/attachments/<id:attachment_id>/delete")
+@login_required
+def attachment_delete(attachment_id):
+    try:
+        application = bonus.remove_attachment(current_user, attachment_id, _version())
+    except ServiceError as exc:
+        return render_template("error.html", status=exc.status, message=exc.message), exc.status
+    flash("证书已删除", "success")
+    return redirect(url_for("web.bonus_page", application_id=application.id))
+
+
+@bp.get("/attachments/<id:attachment_id>")
+@login_required
+def attachment_download(attachment_id):
+    try:
+        attachment = bonus_queries.get_attachment(current_user, attachment_id)
+    except ServiceError as exc:
+        return render_template("error.html", status=exc.status, message=exc.message), exc.status
+    return attachment_response(attachment, inline=request.args.get("inline") == "1")
+
+
+@bp.post("/bonus/<id:application_id>/actions/<action>")
+@login_required
+def bonus_action(application_id, action):
+    typed = {k: request.form.get(k) for k in ("comment", "points_proposed", "opinion", "points_granted")
+             if request.form.get(k) not in (None, "")}
+    try:
+        bonus.fire_action(current_user, application_id, action, {"version": _version(), **typed})
+    except ServiceError as exc:
+        return _refused(application_id, exc, typed, open_action=action)
+    flash(ACTION_DONE.get(action, f"已{ACTION_LABELS.get(action, '完成')}"), "success")
+    return redirect(url_for("web.bonus_page", application_id=application_id))

@@ -413,3 +413,58 @@ def test_the_sheet_page_renders_on_a_phone(browser, live_server, tmp_path):
         shot = tmp_path / "sheet-phone.png"
         page.screenshot(path=str(shot), full_page=True)
     assert shot.exists() and shot.stat().st_size > 0
+
+
+def test_an_application_with_an_uploaded_certificate_reaches_final_points(browser, live_server, tmp_path):
+    """防震管理科 files an application for 特别附加分 with a certificate, through the pages only."""
+    certificate = tmp_path / "防震减灾先进集体证书.png"
+    certificate.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00"
+                            b"\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18"
+                            b"\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
+    with people(browser, live_server) as person:
+        page = person("fzglk.staff")
+        with page.expect_navigation():
+            page.get_by_role("link", name="附加分申报", exact=True).click()
+        page.fill("#project", "获市防震减灾工作先进集体")
+        page.fill("#points_requested", "1.5")
+        submit(page, page.get_by_role("button", name="新建申报"))
+        expect_flash(page, "success", "已新建申报")
+        page.set_input_files("input[type=file][name=file]", str(certificate))
+        submit(page, page.get_by_role("button", name="上传", exact=True))
+        expect_flash(page, "success", "证书已上传")
+        expect(page.locator("ul.certificates a")).to_have_text(certificate.name)
+        expect(page.locator("img.preview")).to_have_count(1)
+        assert page.evaluate("document.querySelector('img.preview').naturalWidth") == 1  # a real preview
+        bonus_url = page.url
+
+        page = person("fzglk")
+        page.goto(bonus_url)
+        fire(page, "submit", "提交")
+        expect_state(page, "gate_review", "扎口审核")
+
+        page = person("rjk")
+        page.goto(bonus_url)
+        details = page.locator("details.action-approve")
+        details.locator("summary").click()
+        details.locator("input[name=points_proposed]").fill("1")
+        submit(page, details.get_by_role("button", name="确认审核通过"))
+        expect_state(page, "responsible_sign", "责任科室会签")
+        fire(page, "sign", "签字")
+        expect_state(page, "leader_sign", "分管领导签字")
+
+        page = person("leader1")
+        page.goto(bonus_url)
+        details = page.locator("details.action-sign")
+        details.locator("summary").click()
+        details.locator("textarea[name=opinion]").fill("同意加1分")
+        submit(page, details.get_by_role("button", name="确认签字"))
+        expect_state(page, "final", "定稿")
+        expect(page.locator("#points-granted")).to_have_text("1")
+        expect(page.locator("#opinion")).to_contain_text("同意加1分")
+
+        # The unit's sheet now carries the 特别附加分.
+        with page.expect_navigation():
+            page.get_by_role("link", name="考核表", exact=True).click()
+        with page.expect_navigation():
+            page.get_by_role("link", name="防震管理科", exact=True).click()
+        expect(page.locator("#bonus")).to_have_text("1")

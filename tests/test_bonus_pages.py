@@ -33,7 +33,7 @@ def test_a_member_files_an_application_with_a_certificate(client):
     for caption in ("考核附加分申报表", "申报单位", "申报项目", "附获奖证书", "局分管领导意见", "最终赋分", "主要负责人签字"):
         assert caption in html
     assert "获市级文明单位称号" in html and "证书.png" in html
-    assert f'src="/attachments/' in html and "inline=1" in html  # the image is previewed
+    assert 'src="/attachments/' in html and "inline=1" in html  # the image is previewed
     assert "确认提交" not in html  # the head signs for the unit
 
 

@@ -91,6 +91,21 @@ def document() -> dict:
                         "parameters": [_path("id")],
                         "responses": {"200": {"description": "the file"}, "401": _ERR, "404": _ERR}},
                 "delete": _op("Remove a certificate from a draft", params=[_path("id")])},
+            # reports (issue 3)
+            "/ranking": {"get": _op(
+                "The year's ranking: final sheets by total (ties share a rank), then unfinished ones (rank null); "
+                "ranks over all final sheets, rows only for sheets the caller may see",
+                params=[{**_YEAR_Q, "required": True}], errors=(400, 401))},
+            "/sheets/{id}/export.pdf": {"get": {
+                "summary": "The sheet in the layout of 附件3, A4 PDF (attachment)", "parameters": [_path("id")],
+                "responses": {"200": {"description": "the PDF", "content": {"application/pdf": {
+                    "schema": {"type": "string", "format": "binary"}}}}, "401": _ERR, "404": _ERR}}},
+            "/years/{year}/export.xlsx": {"get": {
+                "summary": "The year as one workbook: the ranking, then one 附件3 worksheet per visible unit",
+                "parameters": [_path("year")],
+                "responses": {"200": {"description": "the workbook", "content": {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                        "schema": {"type": "string", "format": "binary"}}}}, "401": _ERR, "404": _ERR}}},
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},

@@ -1,0 +1,125 @@
+"""The ranking of a year and where points were lost (issue 3, item 4).
+
+Only `final` sheets are ranked, by 合计分 descending, equal totals sharing a rank (1, 2, 3, 3, 5).
+Ranks are computed over every final sheet of the year, whoever asks; a caller gets only the rows
+of the sheets they may see (docs/decisions.md, "Reports").
+"""
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from ..extensions import db
+from ..points import ZERO
+from ..sheets import queries
+from ..sheets.models import Sheet
+from ..workflow.permissions import RecordFacts
+
+RANKED_STATE = "final"
+
+
+@dataclass
+class RankRow:
+    """One unit's line of the ranking: its sheet's totals, and its rank once final."""
+
+    sheet: Sheet
+    subtotal: Decimal
+    key_deduction: Decimal
+    bonus: Decimal
+    total: Decimal
+    rank: int | None
+    facts: RecordFacts | None = None  # for queries.view (the workbook's unit sheets)
+
+    @property
+    def unit(self):
+        return self.sheet.unit
+
+    @property
+    def state(self) -> str:
+        return self.sheet.state
+
+    @property
+    def ranked(self) -> bool:
+        return self.rank is not None
+
+
+def _row(sheet: Sheet, facts: RecordFacts, rank: int | None) -> RankRow:
+    subtotal, bonus, total = queries.totals(sheet)  # bonus comes from the sheets' own rule
+    return RankRow(sheet=sheet, subtotal=subtotal, key_deduction=sheet.key_deduction or ZERO,
+                   bonus=bonus, total=total, rank=rank, facts=facts)
+
+
+def competition_ranks(totals: dict) -> dict:
+    """Standard competition ranking, key → rank: totals 100, 99, 98, 98, 97 → 1, 2, 3, 3, 5."""
+    ranks = {}
+    previous = None
+    for position, (key, total) in enumerate(sorted(totals.items(), key=lambda kv: -kv[1]), start=1):
+        if previous is not None and total == previous[1]:
+            ranks[key] = previous[0]
+        else:
+            ranks[key] = position
+        previous = (ranks[key], total)
+    return ranks
+
+
+def final_ranks(year: int) -> dict[int, int]:
+    """Sheet id → rank, over ALL final sheets of the year (not only those the caller sees)."""
+    finals = db.session.scalars(db.select(Sheet).filter_by(year=year, state=RANKED_STATE))
+    return competition_ranks({s.id: queries.totals(s)[2] for s in finals})
+
+
+def ranking(user, year: int) -> list[RankRow]:
+    """The rows `user` may see: ranked sheets by rank (org order within a tie), then the
+    unfinished ones in org order with `rank` None."""
+    ranks = final_ranks(year)
+    rows = [_row(s, f, ranks.get(s.id) if s.state == RANKED_STATE else None)
+            for s, f in queries.list_visible(user, year)]
+    ranked = sorted((r for r in rows if r.ranked), key=lambda r: r.rank)  # stable: org order kept
+    return ranked + [r for r in rows if not r.ranked]
+
+
+# ----------------------------------------------------------------------------- points lost
+
+
+def points_lost(row) -> Decimal | None:
+    """标准分值 − (考评分 if set, else 自评分 if set); None while neither is entered."""
+    score = row.review_score if row.review_score is not None else row.self_score
+    return None if score is None else row.item.standard - score
+
+
+@dataclass
+class LossMatrix:
+    """Points lost per (sheet, item) over the sheets a caller may see; None = not scored yet."""
+
+    items: list  # SchemeItem, in the scheme's order
+    sheets: list  # Sheet, in the order given
+    cells: dict = field(default_factory=dict)  # (sheet id, item code) → Decimal | None
+
+    def lost(self, sheet, code: str) -> Decimal | None:
+        return self.cells.get((sheet.id, code))
+
+    def scored(self, sheet) -> bool:
+        """Whether any item of the sheet has a score yet."""
+        return any(self.lost(sheet, i.code) is not None for i in self.items)
+
+    def sheet_total(self, sheet) -> Decimal:
+        return sum((v for v in (self.lost(sheet, i.code) for i in self.items) if v is not None), ZERO)
+
+    def item_total(self, code: str) -> Decimal:
+        return sum((v for v in (self.lost(s, code) for s in self.sheets) if v is not None), ZERO)
+
+    @property
+    def max_lost(self) -> Decimal:
+        return max((v for v in self.cells.values() if v is not None), default=ZERO)
+
+
+def loss_matrix(sheets: list[Sheet], year: int) -> LossMatrix:
+    """The item × unit matrix of points lost for these sheets (all of one year)."""
+    if not sheets:
+        return LossMatrix(items=[], sheets=[])
+    items = list(queries.scheme_for(year).items)
+    matrix = LossMatrix(items=items, sheets=list(sheets))
+    for sheet in sheets:
+        by_code = {r.item.code: r for r in sheet.rows}
+        for item in items:
+            row = by_code.get(item.code)
+            matrix.cells[(sheet.id, item.code)] = points_lost(row) if row is not None else None
+    return matrix

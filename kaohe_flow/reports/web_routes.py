@@ -1,0 +1,61 @@
+"""Pages of the reports: the ranking, the print-friendly 附件3, and downloads for the signed-in
+user (session auth), so the pages can link to them."""
+from functools import wraps
+
+from flask import current_app, render_template, request
+from flask_login import current_user, login_required
+
+from ..errors import ServiceError
+from ..timeutil import parse_year
+from ..web import bp
+from . import exports
+from .charts import bar_chart, heat_legend, heat_level
+from .ranking import loss_matrix
+from .ranking import ranking as rank_rows
+
+
+def refusals_as_pages(view):
+    """A refusal (404 for a sheet one may not see, …) as the app's error page."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        try:
+            return view(*args, **kwargs)
+        except ServiceError as exc:
+            return render_template("error.html", status=exc.status, message=exc.message), exc.status
+
+    return wrapper
+
+
+@bp.get("/ranking")
+@login_required
+@refusals_as_pages
+def ranking():
+    year = parse_year(request.args.get("year", "")) or current_app.config["CURRENT_YEAR"]
+    rows = rank_rows(current_user, year)
+    matrix = loss_matrix([r.sheet for r in rows], year)
+    return render_template(
+        "ranking.html", year=year, rows=rows, chart=bar_chart(rows), matrix=matrix,
+        heat_level=heat_level, legend=heat_legend(matrix.max_lost),
+    )
+
+
+@bp.get("/sheets/<id:sheet_id>/print")
+@login_required
+@refusals_as_pages
+def sheet_print(sheet_id):
+    return render_template("print/sheet.html", v=exports.sheet_view(current_user, sheet_id), page=True)
+
+
+@bp.get("/sheets/<id:sheet_id>/export.pdf")
+@login_required
+@refusals_as_pages
+def sheet_pdf(sheet_id):
+    return exports.sheet_pdf(current_user, sheet_id)
+
+
+@bp.get("/years/<year:year>/export.xlsx")
+@login_required
+@refusals_as_pages
+def year_xlsx(year):
+    return exports.year_xlsx(current_user, year)

@@ -242,3 +242,20 @@ def test_removing_a_certificate_from_a_draft(app_b):
     a = app_b.ok(app_b.api.as_("bgs").delete(f"/api/v1/attachments/{att['id']}"))
     assert a["attachments"] == []
     assert app_b.api.as_("bgs").get(f"/api/v1/attachments/{att['id']}").status_code == 404
+
+
+def test_the_application_as_attachment_6_in_pdf(app_b):
+    from pypdf import PdfReader
+
+    a = to_final(app_b, proposed="1", opinion="同意加1分")
+    r = app_b.api.as_("bgs").get(f"/api/v1/bonus-applications/{app_b.id}/export.pdf")
+    assert r.status_code == 200 and r.mimetype == "application/pdf"
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    reader = PdfReader(io.BytesIO(r.data))
+    text = "".join(page.extract_text() for page in reader.pages).replace(" ", "")
+    for expected in ("考核附加分申报表", "办公室", "获市级文明单位称号", "证书.png", "同意加1分", "最终赋分",
+                     "主要负责人签字", "办公室负责人", "王建国"):
+        assert expected in text, expected
+    assert a["points_granted"] == "1"
+    assert round(float(reader.pages[0].mediabox.width)) == 595  # A4
+    assert app_b.api.as_("szc").get(f"/api/v1/bonus-applications/{app_b.id}/export.pdf").status_code == 404

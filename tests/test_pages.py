@@ -93,7 +93,8 @@ def test_sheet_page_is_laid_out_like_attachment_3(client, sheet_id):
     assert status == 200
     for caption in ("2018年局目标管理考核计分表", "被考核科室", "标准分值", "自评分", "加（扣）分原因", "考评分",
                     "考核责任科室负责人签字", "重点指标扣分", "现场考核分小计", "特别附加分", "合计分",
-                    "考核扎口科室负责人签字", "被考科室分管领导签字", "年度目标任务完成情况", "公益活动"):
+                    "考核扎口科室负责人签字", "被考科室分管领导签字", "目标任务", "基础管理", "年度目标任务完成情况",
+                    "公益活动"):
         assert caption in html, caption
     assert 'name="score-team"' in html  # the unit may write its self scores now
     assert "确认提交" in html

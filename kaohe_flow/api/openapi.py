@@ -106,6 +106,10 @@ def document() -> dict:
                 "responses": {"200": {"description": "the workbook", "content": {
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
                         "schema": {"type": "string", "format": "binary"}}}}, "401": _ERR, "404": _ERR}}},
+            "/bonus-applications/{id}/export.pdf": {"get": {
+                "summary": "The application in the layout of 附件6, A4 PDF (attachment)", "parameters": [_path("id")],
+                "responses": {"200": {"description": "the PDF", "content": {"application/pdf": {
+                    "schema": {"type": "string", "format": "binary"}}}}, "401": _ERR, "404": _ERR}}},
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},

@@ -33,3 +33,8 @@ def sheet_pdf(sheet_id):
 @bp.get("/years/<year:year>/export.xlsx")
 def year_xlsx(year):
     return exports.year_xlsx(g.api_user, year)
+
+
+@bp.get("/bonus-applications/<id:application_id>/export.pdf")
+def bonus_pdf(application_id):
+    return exports.bonus_pdf(g.api_user, application_id)

@@ -4,6 +4,7 @@ from io import BytesIO
 
 from flask import send_file
 
+from ..bonus import queries as bonus_queries
 from ..sheets import queries
 from .pdf import render_pdf
 from .xlsx import year_workbook
@@ -39,3 +40,17 @@ def year_xlsx(user, year: int):
     """The year's workbook: the ranking, then one 附件3 worksheet per unit the user may see."""
     queries.scheme_for(year)  # 404 for a year that has no scheme
     return attachment(year_workbook(user, year), XLSX, f"{year}年局目标管理考核.xlsx")
+
+
+def bonus_view(user, application_id: int):
+    """The application as `user` sees it, or 404 (NotFound) when they may not."""
+    application, facts = bonus_queries.get_visible(user, application_id)
+    return bonus_queries.view(user, application, facts)
+
+
+def bonus_pdf(user, application_id: int):
+    """The application as 附件6, A4 PDF."""
+    v = bonus_view(user, application_id)
+    a = v.application
+    data = render_pdf("print/bonus.html", a=a, signoffs=v.signoffs)
+    return attachment(data, PDF, f"{a.year}年{a.unit.name}考核附加分申报表.pdf")

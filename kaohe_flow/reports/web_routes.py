@@ -2,7 +2,7 @@
 user (session auth), so the pages can link to them."""
 from functools import wraps
 
-from flask import current_app, render_template, request
+from flask import current_app, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..errors import ServiceError
@@ -59,3 +59,19 @@ def sheet_pdf(sheet_id):
 @refusals_as_pages
 def year_xlsx(year):
     return exports.year_xlsx(current_user, year)
+
+
+@bp.get("/bonus/<id:application_id>/print")
+@login_required
+@refusals_as_pages
+def bonus_print(application_id):
+    v = exports.bonus_view(current_user, application_id)
+    return render_template("print/bonus.html", a=v.application, signoffs=v.signoffs, page=True,
+                           back_url=url_for("web.bonus_page", application_id=application_id))
+
+
+@bp.get("/bonus/<id:application_id>/export.pdf")
+@login_required
+@refusals_as_pages
+def bonus_pdf(application_id):
+    return exports.bonus_pdf(current_user, application_id)

@@ -142,7 +142,7 @@ def _unit_sheet(ws, v):
         if item.category != run_category:
             _merge_category(ws, run_start, row_no - 1)
             run_start, run_category = row_no, item.category
-        _line(ws, row_no, (v.scheme.category_name(item.category), item.sheet_label, item.standard,
+        _line(ws, row_no, (v.scheme.category_label(item.category), item.sheet_label, item.standard,
                            r.row.self_score, r.row.self_reason, r.row.review_score, r.row.review_reason,
                            "\n".join(signed(s) for s in r.signatures)), numbers=(3, 4, 6))
         ws.cell(row=row_no, column=1).alignment = CENTER

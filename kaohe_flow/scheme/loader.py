@@ -129,7 +129,8 @@ def load_scheme(data: dict) -> Scheme:
     year = int(data["year"])
     scheme = db.session.scalar(db.select(Scheme).filter_by(year=year)) or Scheme(year=year)
     scheme.total = parse_points(data["total"])
-    scheme.categories = [{"code": c["code"], "name": c["name"]} for c in data.get("categories") or []]
+    scheme.categories = [{"code": c["code"], "name": c["name"], "sheet_label": c.get("sheet_label") or c["name"]}
+                         for c in data.get("categories") or []]
     office = data.get("target_office")
     if office is not None and office not in units:
         raise DataError(f"scheme {year}: target_office names unknown unit {office!r}")

@@ -39,6 +39,10 @@ class Scheme(db.Model):
     def category_name(self, code: str) -> str:
         return next((c["name"] for c in self.categories if c["code"] == code), code)
 
+    def category_label(self, code: str) -> str:
+        """The category as the score sheet (附件3) words it, e.g. 目标任务."""
+        return next((c.get("sheet_label") or c["name"] for c in self.categories if c["code"] == code), code)
+
 
 class ItemOffice(db.Model):
     """A unit that is responsible for (考核责任科室) or cooperates on (配合科室) an item."""

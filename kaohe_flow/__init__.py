@@ -38,6 +38,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     # Import models so that metadata (and Alembic) know every table.
     from .audit import models as _audit  # noqa: F401
     from .bonus import models as _bonus  # noqa: F401
+    from .ledger import models as _ledger  # noqa: F401
     from .org import models as _org  # noqa: F401
     from .scheme import models as _scheme  # noqa: F401
     from .sheets import models as _sheets  # noqa: F401

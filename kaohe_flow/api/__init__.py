@@ -46,4 +46,5 @@ def body() -> dict:
 
 from . import views  # noqa: E402,F401  (routes register on bp)
 from . import bonus_views  # noqa: E402,F401
+from . import ledger_views  # noqa: E402,F401
 from ..reports import api_routes  # noqa: E402,F401

@@ -2,6 +2,7 @@
 from flask import g, jsonify, request
 
 from ..audit.service import steps_of
+from .. import attachments
 from ..bonus import queries as bonus_queries
 from ..bonus import service as bonus
 from ..bonus.download import attachment_response
@@ -68,7 +69,7 @@ def bonus_history(application_id):
 
 @bp.get("/attachments/<id:attachment_id>")
 def attachment_download(attachment_id):
-    return attachment_response(bonus_queries.get_attachment(g.api_user, attachment_id))
+    return attachment_response(attachments.get_visible(g.api_user, attachment_id))
 
 
 @bp.delete("/attachments/<id:attachment_id>")

@@ -52,6 +52,10 @@ def sheet_json(v) -> dict:
                 "self_score": fmt_points(r.row.self_score), "self_reason": r.row.self_reason or "",
                 "review_score": fmt_points(r.row.review_score), "review_reason": r.row.review_reason or "",
                 "suggested_score": fmt_points(r.suggested_score),
+                "suggested_reason": r.suggested_reason,
+                "deductions": [{"id": d.id, "rule": d.rule.code, "count": d.count, "date": d.day.isoformat(),
+                                "points": fmt_points(d.rule.points * d.count), "source": d.source}
+                               for d in r.records],
                 "responsible": [u.code for u in r.responsible],
                 "signatures": [{"unit": s.unit.code if s.unit else None, "username": s.user.username,
                                 "at": local_iso(s.at)} for s in r.signatures],
@@ -97,3 +101,15 @@ def bonus_json(v) -> dict:
 def attachment_json(attachment) -> dict:
     return {"id": attachment.id, "filename": attachment.filename, "content_type": attachment.content_type,
             "size": attachment.size}
+
+
+def deduction_json(record) -> dict:
+    return {
+        "id": record.id, "year": record.year, "unit": record.unit.code, "item": record.rule.item.code,
+        "rule": record.rule.code, "rule_text": record.rule.text, "kind": record.rule.kind,
+        "points": fmt_points(record.rule.points * record.count), "count": record.count,
+        "date": record.day.isoformat(), "people": record.people or "", "note": record.note or "",
+        "source": record.source, "recorded_by": record.recorded_by.username if record.recorded_by else None,
+        "withdrawn": record.withdrawn, "version": record.version,
+        "evidence": [attachment_json(f) for f in record.evidence],
+    }

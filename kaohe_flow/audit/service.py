@@ -13,7 +13,8 @@ def record_step(kind: str, record, user, capacity: str, action: str, *, from_sta
         record_kind=kind, record_id=record.id, at=utcnow(),
         user_id=getattr(user, "id", None), username=getattr(user, "username", "system"),
         capacity=capacity, action=action,
-        from_state=from_state or record.state, to_state=to_state or record.state,
+        from_state=from_state or getattr(record, "state", None),
+        to_state=to_state or getattr(record, "state", None),
         comment=comment or "", field=field, old=old, new=new, items=items,
     )
     db.session.add(entry)

@@ -44,8 +44,11 @@ class Attachment(db.Model):
 
     __tablename__ = "attachments"
     id: Mapped[int] = mapped_column(primary_key=True)
-    application_id: Mapped[int] = mapped_column(
+    # A certificate of a bonus application, or the evidence of a deduction record.
+    application_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("bonus_applications.id", ondelete="CASCADE"), index=True)
+    record_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("deduction_records.id", ondelete="CASCADE"), index=True)
     filename: Mapped[str] = mapped_column(sa.String(255))  # the original name, for people
     content_type: Mapped[str] = mapped_column(sa.String(64))  # from the content, not the name
     size: Mapped[int] = mapped_column()
@@ -54,7 +57,8 @@ class Attachment(db.Model):
     uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     uploaded_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
 
-    application: Mapped[BonusApplication] = relationship(back_populates="attachments")
+    application: Mapped[BonusApplication | None] = relationship(back_populates="attachments")
+    record = relationship("DeductionRecord", back_populates="evidence")
 
 
 class BonusSignature(db.Model):

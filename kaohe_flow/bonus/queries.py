@@ -11,7 +11,7 @@ from ..points import ZERO
 from ..scheme.queries import scheme_or_none
 from ..workflow import permissions
 from ..workflow.permissions import RecordFacts
-from .models import Attachment, BonusApplication
+from .models import BonusApplication
 
 NOT_FOUND = "没有找到这份附加分申报"
 
@@ -57,15 +57,6 @@ def list_visible(user, year: int | None = None) -> list[tuple[BonusApplication, 
         if permissions.can_see(user, application_facts):
             out.append((application, application_facts))
     return out
-
-
-def get_attachment(user, attachment_id: int) -> Attachment:
-    """A certificate, for those who may see its application."""
-    attachment = db.session.get(Attachment, attachment_id)
-    if attachment is None:
-        raise NotFound("没有找到这个附件")
-    get_visible(user, attachment.application_id)
-    return attachment
 
 
 @dataclass

@@ -2,13 +2,11 @@
 certificates, reviewed by its gate unit, signed by the target-management office, given an
 opinion and the points granted by the supervising leader. Same machine, same permission
 question, same history and versions as score sheets."""
-import hashlib
 from decimal import Decimal
 
-from flask import current_app
-
 from ..audit.service import record_step
-from ..errors import BadRequest, Forbidden, Invalid, NotFound, ServiceError
+from ..attachments import read_upload
+from ..errors import BadRequest, Forbidden, Invalid, NotFound
 from ..extensions import db
 from ..points import PointsError, parse_points
 from ..timeutil import utcnow
@@ -17,15 +15,6 @@ from ..workflow.machine import STATES, fire
 from .models import Attachment, BonusApplication, BonusSignature
 from ..scheme.queries import scheme_or_none
 from .queries import blocked_reason, get_visible
-
-# Certificates are recognised by their first bytes, never by their names (issue 3).
-MAGIC = ((b"%PDF-", "application/pdf"), (b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"))
-
-
-def sniff(data: bytes) -> str | None:
-    """The content type the bytes really are, among those accepted."""
-    return next((kind for magic, kind in MAGIC if data.startswith(magic)), None)
-
 
 def _points(value, label: str, *, positive: bool = False) -> Decimal:
     try:
@@ -103,33 +92,13 @@ def update(user, application_id: int, payload: dict) -> BonusApplication:
     return application
 
 
-def _filename(raw: str | None) -> str:
-    """The original name for display and download; path parts and control characters dropped."""
-    name = (raw or "").replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(ch for ch in name if ch.isprintable()).strip()
-    return name[:200] or "证书"
-
-
 def add_attachment(user, application_id: int, upload, version=None) -> Attachment:
     """Attach a certificate (PDF, PNG, JPEG by content) to a draft, as its unit."""
     application, facts = get_visible(user, application_id)
     if version is None:  # a multipart upload need not carry the version; it is checked if it does
         version = application.version
     verdict = steps.authorize(user, "edit_self", facts, version, application)
-    if upload is None or not getattr(upload, "filename", None):
-        raise Invalid("请选择要上传的文件（字段 file）", "file_required")
-    limit = current_app.config["MAX_CONTENT_LENGTH"]
-    data = upload.read(limit + 1)
-    if len(data) > limit:
-        raise ServiceError(f"文件超过 {limit // (1024 * 1024)} MB 的上限", "too_large", 413)
-    if not data:
-        raise Invalid("文件是空的", "empty_file")
-    kind = sniff(data)
-    if kind is None:
-        raise Invalid("只接受 PDF、PNG 或 JPEG 格式的证书（按文件内容判断）", "unsupported_type")
-    attachment = Attachment(filename=_filename(upload.filename), content_type=kind, size=len(data),
-                            sha256=hashlib.sha256(data).hexdigest(), data=data, uploaded_by_id=user.id,
-                            uploaded_at=utcnow())
+    attachment = read_upload(upload, user)
     application.attachments.append(attachment)
     record_step("bonus", application, user, permissions.history_capacity(user, verdict.capacity), "edit",
                 field="attachments", new=attachment.filename)
@@ -139,7 +108,7 @@ def add_attachment(user, application_id: int, upload, version=None) -> Attachmen
 
 def remove_attachment(user, attachment_id: int, version=None) -> BonusApplication:
     attachment = db.session.get(Attachment, attachment_id)
-    if attachment is None:
+    if attachment is None or attachment.application_id is None:
         raise NotFound("没有找到这个附件")
     application, facts = get_visible(user, attachment.application_id)
     verdict = steps.authorize(user, "edit_self", facts, application.version if version is None else version,

@@ -78,7 +78,7 @@ class SchemeItem(db.Model):
         order_by=ItemOffice.position, lazy="selectin", cascade="all, delete-orphan"
     )
     rules: Mapped[list["Rule"]] = relationship(
-        order_by="Rule.position", lazy="selectin", cascade="all, delete-orphan"
+        order_by="Rule.position", lazy="selectin", cascade="all, delete-orphan", back_populates="item"
     )
 
     @property
@@ -102,3 +102,5 @@ class Rule(db.Model):
     kind: Mapped[str] = mapped_column(sa.String(20))  # per_occurrence | zeroing | target
     points: Mapped[Decimal] = mapped_column(POINTS)
     position: Mapped[int] = mapped_column(default=0)
+
+    item: Mapped[SchemeItem] = relationship(back_populates="rules", lazy="joined")

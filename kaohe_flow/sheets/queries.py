@@ -15,7 +15,7 @@ from ..org.models import Unit
 from ..points import ZERO
 from ..scheme.models import Scheme
 from ..scheme.queries import scheme_or_none
-from ..scoring import suggested_score
+from ..ledger.queries import records_of, suggestion
 from ..workflow import permissions
 from ..workflow.permissions import RecordFacts
 from .models import Sheet, SheetRow
@@ -86,7 +86,9 @@ def list_visible(user, year: int | None = None, *, with_rows: bool = True) -> li
 class RowView:
     row: SheetRow
     code: str
-    suggested_score: Decimal
+    suggested_score: Decimal  # from the deduction records (附件2 rules), with the reason they give
+    suggested_reason: str
+    records: list
     responsible: list
     signatures: list
 
@@ -138,16 +140,16 @@ def view(user, sheet: Sheet, scheme: Scheme, sheet_facts: RecordFacts) -> SheetV
             by_item.setdefault(sig.item_id, []).append(sig)
         else:
             signoffs[sig.capacity] = sig
-    rows = [
-        RowView(
-            row=row,
-            code=row.item.code,
-            suggested_score=suggested_score(row.item.standard),
-            responsible=scheme.item(row.item.code).responsible,
-            signatures=_in_office_order(by_item.get(row.item_id, []), scheme.item(row.item.code).responsible),
-        )
-        for row in sheet.rows
-    ]
+    records = records_of(sheet.unit_id, sheet.year)
+    rows = []
+    for row in sheet.rows:
+        item = scheme.item(row.item.code)
+        score, reason = suggestion(item, records.get(item.id, []))
+        rows.append(RowView(
+            row=row, code=item.code, suggested_score=score, suggested_reason=reason,
+            records=records.get(item.id, []), responsible=item.responsible,
+            signatures=_in_office_order(by_item.get(row.item_id, []), item.responsible),
+        ))
     subtotal, bonus, total = totals(sheet)
     possible = permissions.allowed_actions(user, sheet_facts)
     blocked = {a: why for a in possible if (why := blocked_reason(sheet, a))}

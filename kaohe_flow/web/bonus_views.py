@@ -3,6 +3,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..audit.service import steps_of
+from .. import attachments
 from ..bonus import queries as bonus_queries
 from ..bonus import service as bonus
 from ..bonus.download import attachment_response
@@ -111,7 +112,7 @@ def attachment_delete(attachment_id):
 @login_required
 def attachment_download(attachment_id):
     try:
-        attachment = bonus_queries.get_attachment(current_user, attachment_id)
+        attachment = attachments.get_visible(current_user, attachment_id)
     except ServiceError as exc:
         return render_template("error.html", status=exc.status, message=exc.message), exc.status
     return attachment_response(attachment, inline=request.args.get("inline") == "1")

@@ -1,0 +1,23 @@
+"""Finding units by the names people and files use for them (DOMAIN.md aliases)."""
+from flask import g
+
+from ..extensions import db
+from .models import Unit
+
+
+def units_by_name() -> dict[str, Unit]:
+    """Every code, name and alias → its unit; loaded once per request."""
+    if "_units_by_name" not in g:
+        index = {}
+        for unit in db.session.scalars(db.select(Unit)):
+            for name in (unit.code, unit.name, *(unit.aliases or [])):
+                index[name.strip()] = unit
+        g._units_by_name = index
+    return g._units_by_name
+
+
+def resolve_unit(name) -> Unit | None:
+    """The unit a code, its name or any alias names (附件4 says 党办, 附件1 党委办: one unit)."""
+    if not isinstance(name, str):
+        return None
+    return units_by_name().get(name.strip())

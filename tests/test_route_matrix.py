@@ -89,6 +89,32 @@ MATRIX = {
     "web.bonus_print": Row("GET", "/bonus/{bid}/print", {"anon": 302, "szc": 404, "*": 200}),
     "web.bonus_pdf": Row("GET", "/bonus/{bid}/export.pdf", {"anon": 302, "szc": 404, "*": 200}),
     "api.bonus_pdf": Row("GET", "/api/v1/bonus-applications/{bid}/export.pdf", {"anon": 401, "szc": 404, "*": 200}),
+    # deduction records: {did} is a record about bgs under hygiene-1 (办公室 answers for 环境卫生)
+    "web.deduction_list": Row("GET", f"/deductions?year={YEAR}", {"anon": 302, "*": 200}),
+    "web.deduction_create": Row("POST", "/deductions", {"anon": 302, "bgs.staff": 302, "bgs": 302, "*": 403},
+                                {"year": str(YEAR), "unit": "bgs", "rule": "hygiene-1", "count": "1",
+                                 "date": f"{YEAR}-05-08"}),
+    "web.deduction_page": Row("GET", "/deductions/{did}", {"anon": 302, "szc": 404, "*": 200}),
+    "web.deduction_edit": Row("POST", "/deductions/{did}/edit",
+                              {"anon": 302, "szc": 404, "bgs.staff": 302, "bgs": 302, "*": 403}, {"note": "更正"}),
+    "web.deduction_withdraw": Row("POST", "/deductions/{did}/withdraw",
+                                  {"anon": 302, "szc": 404, "bgs.staff": 302, "bgs": 422, "*": 403},
+                                  {"comment": "重复"}),
+    "web.deduction_evidence": Row("POST", "/deductions/{did}/evidence",
+                                  {"anon": 302, "szc": 404, "bgs.staff": 302, "bgs": 302, "*": 403}, "file"),
+    "api.deduction_list": Row("GET", f"/api/v1/deductions?year={YEAR}", {"anon": 401, "*": 200}),
+    "api.deduction_create": Row("POST", "/api/v1/deductions", {"anon": 401, "bgs.staff": 201, "bgs": 201, "*": 403},
+                                {"year": YEAR, "unit": "bgs", "rule": "hygiene-1", "count": 1,
+                                 "date": f"{YEAR}-05-08"}),
+    "api.deduction_detail": Row("GET", "/api/v1/deductions/{did}", {"anon": 401, "szc": 404, "*": 200}),
+    "api.deduction_update": Row("PUT", "/api/v1/deductions/{did}",
+                                {"anon": 401, "szc": 404, "bgs.staff": 200, "bgs": 200, "*": 403}, {"note": "更正"}),
+    "api.deduction_withdraw": Row("POST", "/api/v1/deductions/{did}/withdraw",
+                                  {"anon": 401, "szc": 404, "bgs.staff": 200, "bgs": 422, "*": 403},
+                                  {"comment": "重复"}),
+    "api.deduction_evidence": Row("POST", "/api/v1/deductions/{did}/evidence",
+                                  {"anon": 401, "szc": 404, "bgs.staff": 201, "bgs": 201, "*": 403}, "file"),
+    "api.deduction_history": Row("GET", "/api/v1/deductions/{did}/history", {"anon": 401, "szc": 404, "*": 200}),
     "api.attachment_download": Row("GET", "/api/v1/attachments/{aid}", {"anon": 401, "szc": 404, "*": 200}),
     "api.attachment_delete": Row("DELETE", "/api/v1/attachments/{aid}",
                                  {"anon": 401, "szc": 404, "bgs.staff": 200, "bgs": 404, "*": 403}),
@@ -115,13 +141,16 @@ def test_every_method_of_a_route_is_in_its_row(app):
         assert MATRIX[rule.endpoint].method in methods, rule.endpoint
 
 
-def _version(app, sid, bid, path):
-    """The current version of the record the row's path is about (a bonus application or the sheet)."""
+def _version(app, sid, bid, path, did=None):
+    """The current version of the record the row's path is about (a record, an application, the sheet)."""
     from kaohe_flow.bonus.models import BonusApplication
     from kaohe_flow.extensions import db
+    from kaohe_flow.ledger.models import DeductionRecord
     from kaohe_flow.sheets.models import Sheet
 
     with app.app_context():
+        if "{did}" in path:
+            return db.session.get(DeductionRecord, did).version
         if "{bid}" in path or "{aid}" in path:
             return db.session.get(BonusApplication, bid).version
         return db.session.get(Sheet, sid).version
@@ -146,12 +175,14 @@ def test_route_answers_each_role(app, api, sheet_id, endpoint):
     sid = sheet_id("bgs")
     Flow(api, sid).fill_self("bgs")
     bid, aid = _bonus_draft(api)
-    path = row.path.format(sid=sid, bid=bid, aid=aid)
+    did = api.as_("bgs.staff").post("/api/v1/deductions", json={
+        "year": YEAR, "unit": "bgs", "rule": "hygiene-1", "count": 1, "date": f"{YEAR}-05-08"}).get_json()["id"]
+    path = row.path.format(sid=sid, bid=bid, aid=aid, did=did)
     for persona in PERSONAS:
         expected = row.expect.get(persona, row.expect["*"])
         client = app.test_client()
         kw = {}
-        version = _version(app, sid, bid, row.path)
+        version = _version(app, sid, bid, row.path, did)
         if row.body == "file":
             kw["data"] = {"file": (io.BytesIO(PNG), "证书.png"), "version": str(version)}
             kw["content_type"] = "multipart/form-data"

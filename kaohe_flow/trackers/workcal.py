@@ -14,19 +14,22 @@ Which days are working days
 Times
     Aware datetimes are converted to Asia/Shanghai (``timeutil.LOCAL_TZ``); naive datetimes are
     taken as *local* time already. Values read back from SQLite are naive UTC: pass them through
-    ``timeutil.as_utc`` first. Both ends are truncated to the whole minute (seconds and
+    ``timeutil.as_utc`` first. Naive and aware values may be mixed. Both ends are truncated to the whole minute (seconds and
     microseconds dropped) *before* counting, so every count is a difference of two positions on
     a minute grid: 09:00:59 → 09:10:00 is 10 minutes, 09:00:00 → 09:00:59 is 0. This keeps the
     counts exactly additive (w(a, c) == w(a, b) + w(b, c) for a <= b <= c) and monotone. A start
     later than the end counts 0.
 
 How it is fast
-    For each year (built lazily, once, cached per calendar) an array holds, for every day, the
+    Each end becomes an integer: whole local minutes since 0001-01-01 (for aware times after
+    Shanghai's last summer time, in 1991, this is UTC minutes + 480, with no astimezone()). For
+    each year (built lazily, once, cached per calendar) an array holds, for every day, the
     number of working days before it in the year. The office minutes before a moment are then
     ``working_days_before × minutes_per_office_day + office minutes of that day before the minute``
     (the last term is a lookup in a 1441-entry table built from the office hours). A count is the
     difference of two such positions — O(1) per call (plus one term per New Year crossed). The
-    48-hour clock uses the same arrays with 1440 minutes per working day.
+    48-hour clock uses the same arrays with 1440 minutes per working day. Never minute stepping:
+    `naive_working_minutes` does that, as the reference for tests and ``bench/oa_clock_bench.py``.
 
 附件5 as DOMAIN.md reads it (`judge`)
     - Limits: 3 working hours (180 min) for a meeting notice ``"meeting"``, 8 (480 min) for any
@@ -42,12 +45,15 @@ How it is fast
       undoes that. A sign-in at exactly 48 hours is still within them (``late`` or ``on_time``).
     - Unsigned: ``pending`` while at most 48 hours have run at ``now``, then ``no_client``. This
       is the same boundary as for signed documents: unsigned at ``now`` is ``no_client`` exactly
-      when a sign-in at ``now`` would be.
+      when a sign-in at ``now`` would be. While unsigned, ``working_minutes`` runs to ``now``.
+    - A sign-in in an earlier minute than the sending is a data error (ValueError); in the same
+      minute it counts 0 minutes.
 """
 from __future__ import annotations
 
 import calendar as _stdcal
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 from typing import NamedTuple
 
 import chinese_calendar
@@ -97,7 +103,7 @@ class OfficeHours:
     Raises `OfficeHoursError` (a ValueError) with a message naming the faulty part.
     """
 
-    __slots__ = ("intervals", "minutes_per_day", "_before")
+    __slots__ = ("_before", "intervals", "minutes_per_day")
 
     def __init__(self, spec: str = DEFAULT_OFFICE_HOURS):
         if not isinstance(spec, str):
@@ -123,7 +129,7 @@ class OfficeHours:
                 )
             intervals.append((start, end))
         intervals.sort()
-        for (a0, a1), (b0, b1) in zip(intervals, intervals[1:]):
+        for (a0, a1), (b0, b1) in pairwise(intervals):
             if b0 < a1:
                 raise OfficeHoursError(
                     f"办公时间设置“{whole}”有误：时段 {_fmt(a0)}-{_fmt(a1)} 与 {_fmt(b0)}-{_fmt(b1)} 重叠。"
@@ -190,14 +196,33 @@ class Judgement(NamedTuple):
 
 
 def _local(value: datetime) -> datetime:
-    """The local (Asia/Shanghai) wall time of a datetime; naive values are taken as local."""
+    """The local (Asia/Shanghai) wall time of a datetime, naive; naive values are taken as local."""
     if value.tzinfo is None:
         return value
     return value.astimezone(LOCAL_TZ).replace(tzinfo=None)
 
 
+_EPOCH = datetime(1, 1, 1)
+_EPOCH_UTC = _EPOCH.replace(tzinfo=UTC)
+# Shanghai has kept +08:00 without summer time since its last DST ended at this instant; from
+# then on local minutes are UTC minutes + 480, which is much cheaper than astimezone().
+_FIXED_SINCE = datetime(1991, 9, 14, 17, tzinfo=UTC)
+_FIXED_OFFSET = 8 * 60
+
+
+def _local_minute(value: datetime) -> int:
+    """Whole local minutes since 0001-01-01 00:00 (seconds truncated): the clocks' grid."""
+    if value.tzinfo is None:
+        return (value - _EPOCH) // _ONE_MINUTE
+    if value >= _FIXED_SINCE:
+        return (value - _EPOCH_UTC) // _ONE_MINUTE + _FIXED_OFFSET
+    return (_local(value) - _EPOCH) // _ONE_MINUTE
+
+
 class _Year(NamedTuple):
+    year: int
     first: int  # date.toordinal() of 1 January
+    end: int  # date.toordinal() of the next 1 January
     before: list  # before[i] = working days before day i of the year (i = 0..days); before[-1] = total
     flags: bytes  # flags[i] = 1 if day i is a working day
 
@@ -222,6 +247,7 @@ class WorkCalendar:
             self._overrides[day] = bool(working)
         self._override_years = frozenset(d.year for d in self._overrides)
         self._years: dict[int, _Year] = {}
+        self._last = _Year(0, 0, 0, [0], b"")  # the year used last: most calls stay in one year
 
     # ---- days
 
@@ -263,7 +289,7 @@ class WorkCalendar:
                 flags[i] = 1
                 count += 1
         before[days] = count
-        return _Year(first, before, bytes(flags))
+        return _Year(year, first, first + days, before, bytes(flags))
 
     def working_days(self, year: int) -> int:
         """The number of working days in a year."""
@@ -271,33 +297,42 @@ class WorkCalendar:
 
     # ---- positions on the minute grid
 
-    def _positions(self, start: datetime, end: datetime, per_day: int, part) -> int:
-        s = _local(start)
-        e = _local(end)
-        if e <= s:
+    def _between(self, ms: int, me: int, per_day: int, part) -> int:
+        """Minutes of [ms, me) (local grid minutes, see _local_minute), weighing each minute of a
+        working day by part[minute of day + 1] - part[minute of day] and a day off by nothing."""
+        if me <= ms:
             return 0
-        sy, ey = s.year, e.year
-        ys = self._years.get(sy) or self._year(sy)
-        i = s.toordinal() - ys.first
-        ps = ys.before[i] * per_day + (part[s.hour * 60 + s.minute] if ys.flags[i] else 0)
-        if ey == sy:
-            ye = ys
-        else:
-            ye = self._years.get(ey) or self._year(ey)
-            for y in range(sy, ey):  # whole years crossed: position of 1 January of `ey`
+        os_, m = divmod(ms, _DAY)
+        os_ += 1  # date ordinals start at 1
+        ys = self._last
+        if not ys.first <= os_ < ys.end:
+            ys = self._year_of(os_)
+        i = os_ - ys.first
+        ps = ys.before[i] * per_day + (part[m] if ys.flags[i] else 0)
+        oe, m = divmod(me, _DAY)
+        oe += 1
+        ye = ys
+        if not ye.first <= oe < ye.end:
+            ye = self._year_of(oe)
+            for y in range(ys.year, ye.year):  # whole years crossed: count from 1 January of ye
                 ps -= self._year(y).before[-1] * per_day
-        j = e.toordinal() - ye.first
-        pe = ye.before[j] * per_day + (part[e.hour * 60 + e.minute] if ye.flags[j] else 0)
-        return pe - ps
+        j = oe - ye.first
+        return ye.before[j] * per_day + (part[m] if ye.flags[j] else 0) - ps
+
+    def _year_of(self, ordinal: int) -> _Year:
+        data = self._year(date.fromordinal(ordinal).year)
+        self._last = data
+        return data
 
     def working_minutes(self, start: datetime, end: datetime) -> int:
         """Office minutes of working days in [start, end), both truncated to the minute."""
-        return self._positions(start, end, self.hours.minutes_per_day, self.hours._before)
+        hours = self.hours
+        return self._between(_local_minute(start), _local_minute(end), hours.minutes_per_day, hours._before)
 
     def workday_clock_minutes(self, start: datetime, end: datetime) -> int:
         """Clock minutes in [start, end) that fall on working days (00:00–24:00 of each), both
         ends truncated to the minute — the 48-hour clock of 附件5 as DOMAIN.md reads it."""
-        return self._positions(start, end, _DAY, _IDENTITY)
+        return self._between(_local_minute(start), _local_minute(end), _DAY, _IDENTITY)
 
     # ---- 附件5
 
@@ -312,14 +347,18 @@ class WorkCalendar:
             limit = LIMIT_MINUTES[kind]
         except (KeyError, TypeError):
             raise ValueError(f"unknown document kind {kind!r}; expected one of {sorted(LIMIT_MINUTES)}") from None
+        hours = self.hours
+        ms = _local_minute(sent_at)
         if signed_at is None:
-            worked = self.working_minutes(sent_at, now)
-            over = self.workday_clock_minutes(sent_at, now) > NO_CLIENT_MINUTES
+            me = _local_minute(now)
+            worked = self._between(ms, me, hours.minutes_per_day, hours._before)
+            over = self._between(ms, me, _DAY, _IDENTITY) > NO_CLIENT_MINUTES
             return Judgement("no_client" if over else "pending", worked, limit)
-        if _local(signed_at) < _local(sent_at):
+        me = _local_minute(signed_at)
+        if me < ms:  # an earlier minute; within the same minute both count as that minute
             raise ValueError("签收时间早于发送时间")
-        worked = self.working_minutes(sent_at, signed_at)
-        if self.workday_clock_minutes(sent_at, signed_at) > NO_CLIENT_MINUTES:
+        worked = self._between(ms, me, hours.minutes_per_day, hours._before)
+        if self._between(ms, me, _DAY, _IDENTITY) > NO_CLIENT_MINUTES:
             status = "no_client"
         elif worked <= limit:
             status = "on_time"

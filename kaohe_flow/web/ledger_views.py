@@ -1,0 +1,120 @@
+"""Pages for deduction records (考核记录): the list, recording, correcting, withdrawing."""
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from ..audit.service import steps_of
+from ..errors import ServiceError
+from ..ledger import queries as ledger_queries
+from ..ledger import service as ledger
+from ..org.queries import resolve_unit, units_by_name
+from ..scheme.queries import scheme_or_none
+from ..timeutil import parse_int
+from . import bp
+from .views import _year
+
+FIELDS = ("unit", "rule", "count", "date", "people", "note")
+
+
+def _writable_items(year: int) -> list:
+    scheme = scheme_or_none(year)
+    return [item for item in (scheme.items if scheme else []) if ledger_queries.can_write(current_user, item)]
+
+
+def _render_list(year: int, typed: dict | None = None, status: int = 200):
+    unit = resolve_unit(request.args.get("unit", "")) if request.args.get("unit") else None
+    records = ledger_queries.list_visible(current_user, year, unit.id if unit else None)
+    units = sorted(set(units_by_name().values()), key=lambda u: u.position)
+    return render_template("deductions.html", year=year, records=records, items=_writable_items(year),
+                           units=units, unit=unit, typed=typed or {}), status
+
+
+@bp.get("/deductions")
+@login_required
+def deduction_list():
+    return _render_list(_year())
+
+
+def _payload(form) -> dict:
+    payload = {k: form.get(k, "") for k in FIELDS}
+    payload["count"] = parse_int(payload["count"]) or payload["count"]
+    return payload
+
+
+@bp.post("/deductions")
+@login_required
+def deduction_create():
+    year = parse_int(request.form.get("year")) or _year()
+    payload = {"year": year, **_payload(request.form)}
+    try:
+        record = ledger.create(current_user, payload)
+    except ServiceError as exc:
+        flash(exc.message, "error")
+        return _render_list(year, {k: request.form.get(k, "") for k in FIELDS}, exc.status)
+    flash(f"已记录：{record.unit.name} {record.rule.text}", "success")
+    return redirect(url_for("web.deduction_list", year=year))
+
+
+def _render_record(record_id: int, status: int = 200, typed: dict | None = None):
+    record = ledger_queries.get_visible(current_user, record_id)
+    item = ledger_queries.item_of_rule(record.year)[record.rule_id]
+    writable = ledger_queries.can_write(current_user, item) and record.source == "manual" and not record.withdrawn
+    return render_template("deduction.html", r=record, item=item, writable=writable,
+                           items=_writable_items(record.year), history=steps_of("deduction", record.id),
+                           typed=typed or {}), status
+
+
+def _refused(record_id, exc: ServiceError, typed=None):
+    flash("此页面已被他人修改，请刷新后重试" if exc.code == "stale_version" else exc.message, "error")
+    try:
+        return _render_record(record_id, exc.status, typed)
+    except ServiceError as inner:
+        return render_template("error.html", status=inner.status, message=inner.message), inner.status
+
+
+@bp.get("/deductions/<id:record_id>")
+@login_required
+def deduction_page(record_id):
+    try:
+        return _render_record(record_id)
+    except ServiceError as exc:
+        return render_template("error.html", status=exc.status, message=exc.message), exc.status
+
+
+def _version():
+    raw = request.form.get("version")
+    value = parse_int(raw)
+    return raw if value is None else value
+
+
+@bp.post("/deductions/<id:record_id>/edit")
+@login_required
+def deduction_edit(record_id):
+    payload = {k: v for k, v in _payload(request.form).items() if k in request.form and k != "unit"}
+    try:
+        ledger.update(current_user, record_id, {"version": _version(), **payload})
+    except ServiceError as exc:
+        return _refused(record_id, exc, {k: request.form.get(k, "") for k in FIELDS})
+    flash("记录已更正", "success")
+    return redirect(url_for("web.deduction_page", record_id=record_id))
+
+
+@bp.post("/deductions/<id:record_id>/withdraw")
+@login_required
+def deduction_withdraw(record_id):
+    try:
+        ledger.withdraw(current_user, record_id, {"version": _version(), "comment": request.form.get("comment")})
+    except ServiceError as exc:
+        return _refused(record_id, exc, {"comment": request.form.get("comment", "")})
+    flash("记录已撤销", "success")
+    return redirect(url_for("web.deduction_page", record_id=record_id))
+
+
+@bp.post("/deductions/<id:record_id>/evidence")
+@login_required
+def deduction_evidence(record_id):
+    try:
+        ledger.add_evidence(current_user, record_id, request.files.get("file"), _version())
+    except ServiceError as exc:
+        return _refused(record_id, exc)
+    flash("证据已上传", "success")
+    return redirect(url_for("web.deduction_page", record_id=record_id))

@@ -18,18 +18,50 @@ def sniff(data: bytes) -> str | None:
     return next((kind for magic, kind in MAGIC if data.startswith(magic)), None)
 
 
-def display_name(raw: str | None) -> str:
-    """The original name for display and download; path parts and control characters dropped."""
+EXTENSIONS = {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg"}
+MAX_NAME = 120
+
+
+def display_name(raw: str | None, content_type: str) -> str:
+    """The original name for display and download, with the extension of what the file really
+    is: path parts and control characters dropped, long names shortened before the extension."""
     name = (raw or "").replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(ch for ch in name if ch.isprintable()).strip()
-    return name[:200] or "附件"
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        stem, ext = name, ""
+    wanted = EXTENSIONS[content_type]
+    if "." + ext.lower() not in (wanted, ".jpeg" if wanted == ".jpg" else wanted):
+        stem = name  # a name that lies about the type keeps its words and gets the true extension
+        ext = wanted[1:]
+    stem = stem.strip()[:MAX_NAME] or "附件"
+    return f"{stem}.{ext}"
+
+
+def content_disposition(filename: str, inline: bool = False) -> str:
+    """RFC 6266: the name in UTF-8 (RFC 5987) and a readable ASCII fallback for old clients."""
+    from urllib.parse import quote
+
+    stem, _, ext = filename.rpartition(".")
+    ascii_stem = "".join(ch for ch in stem if ch.isascii() and (ch.isalnum() or ch in "-_ ()")).strip()
+    fallback = f"{ascii_stem or 'download'}.{ext}" if ext.isascii() else "download"
+    kind = "inline" if inline else "attachment"
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def single_file(files, field: str = "file"):
+    """The one uploaded file of a request, or a refusal when several came in the same field."""
+    found = files.getlist(field)
+    if len(found) > 1:
+        raise Invalid("每次只能上传一个文件", "too_many_files")
+    return found[0] if found else None
 
 
 def read_upload(upload, user) -> Attachment:
     """A new, not yet attached Attachment from an uploaded file, or a refusal saying why."""
     if upload is None or not getattr(upload, "filename", None):
         raise Invalid("请选择要上传的文件（字段 file）", "file_required")
-    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    limit = current_app.config["UPLOAD_LIMIT_BYTES"]
     data = upload.read(limit + 1)
     if len(data) > limit:
         raise ServiceError(f"文件超过 {limit // (1024 * 1024)} MB 的上限", "too_large", 413)
@@ -38,7 +70,7 @@ def read_upload(upload, user) -> Attachment:
     kind = sniff(data)
     if kind is None:
         raise Invalid("只接受 PDF、PNG 或 JPEG 格式的文件（按文件内容判断）", "unsupported_type")
-    return Attachment(filename=display_name(upload.filename), content_type=kind, size=len(data),
+    return Attachment(filename=display_name(upload.filename, kind), content_type=kind, size=len(data),
                       sha256=hashlib.sha256(data).hexdigest(), data=data, uploaded_by_id=user.id,
                       uploaded_at=utcnow())
 

@@ -25,7 +25,10 @@ def load_config(instance_path: Path) -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         # An API token lives this many hours unless revoked earlier.
         "TOKEN_TTL_HOURS": int(os.environ.get("TOKEN_TTL_HOURS", "720")),
-        "MAX_CONTENT_LENGTH": int(os.environ.get("UPLOAD_LIMIT_BYTES", str(10 * 1024 * 1024))),
+        # One uploaded file may be this large (10 MB by default); a request a little more, for
+        # the multipart envelope and the form's other fields.
+        "UPLOAD_LIMIT_BYTES": int(os.environ.get("UPLOAD_LIMIT_BYTES", str(10 * 1024 * 1024))),
+        "MAX_CONTENT_LENGTH": int(os.environ.get("UPLOAD_LIMIT_BYTES", str(10 * 1024 * 1024))) + 256 * 1024,
         "CURRENT_YEAR": int(os.environ.get("KAOHE_YEAR", "2018")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -1,8 +1,10 @@
 """Points are Decimals with at most two places (DOMAIN.md: never binary floats)."""
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 TWO_PLACES = Decimal("0.01")
 ZERO = Decimal("0")
+PLAIN_DECIMAL = re.compile(r"[+-]?[0-9]{1,12}(\.[0-9]{1,12})?")  # "96.5"; no exponents, no "NaN"
 LIMIT = Decimal("100000")  # no score, deduction or bonus comes near; keeps Numeric(7, 2) safe
 
 
@@ -16,7 +18,7 @@ def parse_points(value, label: str = "分值") -> Decimal:
         raise PointsError(f"{label}必须是数字")
     if isinstance(value, int) and abs(value) >= LIMIT:
         raise PointsError(f"{label}超出范围")
-    if isinstance(value, str) and (len(value) > 32 or not value.strip().isascii()):
+    if isinstance(value, str) and not PLAIN_DECIMAL.fullmatch(value.strip()):
         raise PointsError(f"{label}必须是数字，最多两位小数")
     if isinstance(value, float):
         # JSON numbers arrive as floats; their shortest repr is what the client wrote.

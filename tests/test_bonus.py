@@ -87,12 +87,29 @@ def test_a_certificate_is_required_to_submit(app_b):
     assert r.status_code == 422 and "证书" in r.get_json()["error"]["message"]
 
 
-@pytest.mark.parametrize("data, name, kind", [(PNG, "奖状.png", "image/png"), (JPEG, "证书.JPG", "image/jpeg"),
-                                              (PDF, "获奖证书（2018）.pdf", "application/pdf"),
-                                              (PNG, "certificate.pdf", "image/png")])
-def test_certificates_are_typed_by_content_and_keep_their_names(app_b, data, name, kind):
+@pytest.mark.parametrize("data, name, kind, kept", [
+    (PNG, "奖状.png", "image/png", "奖状.png"), (JPEG, "证书.JPG", "image/jpeg", "证书.JPG"),
+    (PDF, "获奖证书（2018）.pdf", "application/pdf", "获奖证书（2018）.pdf"),
+    (PNG, "certificate.pdf", "image/png", "certificate.pdf.png"),  # the name lied: the true type is added
+    (PNG, "../../home/王/证书", "image/png", "证书.png"),
+    (PDF, "长" * 500 + ".pdf", "application/pdf", "长" * 120 + ".pdf"),
+])
+def test_certificates_are_typed_by_content_and_keep_their_names(app_b, data, name, kind, kept):
     att = app_b.ok(app_b.upload(data=data, name=name), 201)
-    assert (att["filename"], att["content_type"], att["size"]) == (name, kind, len(data))
+    assert (att["filename"], att["content_type"], att["size"]) == (kept, kind, len(data))
+
+
+def test_one_file_per_upload(app_b):
+    r = app_b.api.as_("bgs").post(f"/api/v1/bonus-applications/{app_b.id}/attachments",
+                                  content_type="multipart/form-data",
+                                  data={"file": [(io.BytesIO(PNG), "a.png"), (io.BytesIO(PNG), "b.png")]})
+    assert r.status_code == 422 and r.get_json()["error"]["code"] == "too_many_files"
+
+
+def test_a_file_exactly_at_the_limit_is_accepted(app, app_b):
+    app.config["UPLOAD_LIMIT_BYTES"] = 1024
+    assert app_b.upload(data=PNG + b"\x00" * (1024 - len(PNG))).status_code == 201
+    assert app_b.upload(data=PNG + b"\x00" * (1025 - len(PNG))).status_code == 413
 
 
 @pytest.mark.parametrize("data, name", [(b"<html><script>alert(1)</script>", "证书.png"),
@@ -104,7 +121,7 @@ def test_other_content_is_refused_whatever_its_name(app_b, data, name):
 
 
 def test_uploads_past_the_limit_are_413(app, app_b):
-    app.config["MAX_CONTENT_LENGTH"] = 1024
+    app.config["UPLOAD_LIMIT_BYTES"] = 1024
     r = app_b.upload(data=PNG + b"\x00" * 4096)
     assert r.status_code == 413 and r.get_json()["error"]["code"] == "too_large"
 
@@ -122,6 +139,7 @@ def test_downloads_carry_the_original_name_and_nosniff(app_b):
     assert r.headers["X-Content-Type-Options"] == "nosniff"
     disposition = r.headers["Content-Disposition"]
     assert disposition.startswith("attachment") and "filename*=UTF-8''%E8%8E%B7%E5%A5%96" in disposition
+    assert 'filename="download.pdf"' in disposition  # a readable fallback for clients without RFC 5987
 
 
 def test_only_those_who_may_see_the_application_download(app_b):
@@ -259,3 +277,35 @@ def test_the_application_as_attachment_6_in_pdf(app_b):
     assert a["points_granted"] == "1"
     assert round(float(reader.pages[0].mediabox.width)) == 595  # A4
     assert app_b.api.as_("szc").get(f"/api/v1/bonus-applications/{app_b.id}/export.pdf").status_code == 404
+
+
+def test_no_withdraw_once_the_gate_has_approved(app_b):
+    app_b.upload()
+    app_b.ok(app_b.act("bgs", "submit"))
+    app_b.ok(app_b.act("rjk", "approve", points_proposed="1"))
+    app_b.ok(app_b.act("rjk", "return", comment="请补充证书原件"))
+    assert "withdraw" not in app_b.get("bgs")["allowed_actions"]
+    r = app_b.act("bgs", "withdraw")
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "gate_has_acted"
+
+
+def test_a_reopened_application_prints_no_stale_decision(app_b):
+    from pypdf import PdfReader
+
+    to_final(app_b, proposed="1", opinion="同意加1分")
+    app_b.ok(app_b.act("admin", "reopen", comment="证书存疑"))
+    r = app_b.api.as_("bgs").get(f"/api/v1/bonus-applications/{app_b.id}/export.pdf")
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(r.data)).pages)
+    assert "同意加1分" not in text
+
+
+@pytest.mark.parametrize("points", ["1e3", "1E2", "101", "0x1"])
+def test_points_are_plain_decimals_within_reason(api, points):
+    r = api.as_("bgs").post("/api/v1/bonus-applications", json={"year": 2018, "project": "x",
+                                                                 "points_requested": points})
+    assert r.status_code == 422
+
+
+def test_the_edit_of_someone_who_never_may_is_403_whatever_the_body(app_b):
+    r = app_b.api.as_("director").put(f"/api/v1/bonus-applications/{app_b.id}", json={"version": 1})
+    assert r.status_code == 403

@@ -271,7 +271,7 @@ def test_bonus_form_renders_as_a_pdf(app):
     at = utcnow()
     sig = lambda name: SimpleNamespace(user=SimpleNamespace(name=name), at=at)  # noqa: E731
     a = SimpleNamespace(
-        unit=SimpleNamespace(name="城建档案馆"), year=2018, project="荣获省级档案工作示范单位",
+        unit=SimpleNamespace(name="城建档案馆"), year=2018, state="final", project="荣获省级档案工作示范单位",
         points_requested=Decimal("2"), points_proposed=Decimal("1.5"), points_granted=Decimal("1.5"),
         opinion="同意按扎口科室建议赋分",
         attachments=[SimpleNamespace(filename="获奖证书.pdf", content_type="application/pdf", size=1024)])

@@ -3,6 +3,7 @@ from flask import g, jsonify, request
 
 from ..audit.service import steps_of
 from .. import attachments
+from ..attachments import single_file
 from ..bonus import queries as bonus_queries
 from ..bonus import service as bonus
 from ..bonus.download import attachment_response
@@ -50,7 +51,7 @@ def bonus_update(application_id):
 
 @bp.post("/bonus-applications/<id:application_id>/attachments")
 def bonus_attach(application_id):
-    attachment = bonus.add_attachment(g.api_user, application_id, request.files.get("file"),
+    attachment = bonus.add_attachment(g.api_user, application_id, single_file(request.files),
                                       _optional_version(request.form.get("version")))
     return jsonify(attachment_json(attachment)), 201
 

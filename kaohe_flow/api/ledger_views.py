@@ -1,6 +1,7 @@
 """API routes for deduction records (考核记录): parse, call, serialize."""
 from flask import g, jsonify, request
 
+from ..attachments import single_file
 from ..audit.service import steps_of
 from ..errors import Invalid
 from ..ledger import queries as ledger_queries
@@ -46,7 +47,7 @@ def deduction_withdraw(record_id):
 
 @bp.post("/deductions/<id:record_id>/evidence")
 def deduction_evidence(record_id):
-    attachment = ledger.add_evidence(g.api_user, record_id, request.files.get("file"),
+    attachment = ledger.add_evidence(g.api_user, record_id, single_file(request.files),
                                      _optional_version(request.form.get("version")))
     return jsonify(attachment_json(attachment)), 201
 

@@ -3,6 +3,8 @@ from io import BytesIO
 
 from flask import send_file
 
+from ..attachments import content_disposition
+
 
 def attachment_response(attachment, inline: bool = False):
     """The file with its original (Chinese) name; images may be shown inline for a preview."""
@@ -11,6 +13,7 @@ def attachment_response(attachment, inline: bool = False):
         BytesIO(attachment.data), mimetype=attachment.content_type, as_attachment=not inline,
         download_name=attachment.filename, max_age=0, etag=attachment.sha256,
     )
+    response.headers["Content-Disposition"] = content_disposition(attachment.filename, inline)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["Cache-Control"] = "private, no-store"

@@ -16,6 +16,9 @@ from .models import Attachment, BonusApplication, BonusSignature
 from ..scheme.queries import scheme_or_none
 from .queries import blocked_reason, get_visible
 
+MAX_BONUS = Decimal("100")  # no single application can be worth more than the whole scheme
+
+
 def _points(value, label: str, *, positive: bool = False) -> Decimal:
     try:
         points = parse_points(value, label)
@@ -23,6 +26,8 @@ def _points(value, label: str, *, positive: bool = False) -> Decimal:
         raise Invalid(str(exc), "invalid_points") from None
     if points < 0 or (positive and points == 0):
         raise Invalid(f"{label}必须{'大于' if positive else '不小于'} 0", "invalid_points")
+    if points > MAX_BONUS:
+        raise Invalid(f"{label}不能超过 {MAX_BONUS} 分", "invalid_points")
     return points
 
 
@@ -66,12 +71,12 @@ def update(user, application_id: int, payload: dict) -> BonusApplication:
     """The unit edits its draft (project, points asked); the gate proposes points in review."""
     application, facts = get_visible(user, application_id)
     review = "points_proposed" in payload
+    verdict = steps.authorize(user, "edit_review" if review else "edit_self", facts, payload.get("version"),
+                              application)
     if review and ({"project", "points_requested"} & set(payload)):
         raise Invalid("请分别修改申报内容和建议分值", "invalid_fields")
     if not review and not ({"project", "points_requested"} & set(payload)):
         raise Invalid("没有可修改的内容（project、points_requested 或 points_proposed）", "invalid_fields")
-    verdict = steps.authorize(user, "edit_review" if review else "edit_self", facts, payload.get("version"),
-                              application)
     capacity = permissions.history_capacity(user, verdict.capacity)
     changed = False
     if review:
@@ -145,8 +150,10 @@ def fire_action(user, application_id: int, action: str, payload: dict) -> BonusA
         steps.void_signatures(application, after)
     else:
         _sign(application, user, action, verdict.capacity)
-    if action == "submit":
-        application.gate_touched = False
+    # The unit may withdraw only until the gate has acted: a new submit opens a new round,
+    # an approval or a move back to the gate means the gate has acted.
+    application.gate_touched = action != "submit" and (application.gate_touched or after == "gate_review"
+                                                       or action == "approve")
     record_step("bonus", application, user, capacity, action, from_state=before, to_state=after, comment=comment)
     steps.commit(application)
     return application

@@ -4,6 +4,8 @@ from io import BytesIO
 
 from flask import send_file
 
+from ..attachments import content_disposition
+
 from ..bonus import queries as bonus_queries
 from ..sheets import queries
 from .pdf import render_pdf
@@ -24,6 +26,7 @@ def attachment(data: bytes, mimetype: str, filename: str):
     and kept out of shared caches (the files carry people's scores and names)."""
     response = send_file(BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=filename,
                          max_age=0)
+    response.headers["Content-Disposition"] = content_disposition(filename)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     return response

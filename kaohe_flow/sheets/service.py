@@ -144,8 +144,10 @@ def fire_action(user, sheet_id: int, action: str, payload: dict) -> Sheet:
     before, after = fire(sheet, action, all_signed=all_signed)
     if STATES.index(after) < STATES.index(before):
         steps.void_signatures(sheet, after)
-    if action == "submit":
-        sheet.gate_touched = False
+    # The unit may withdraw only until the gate has acted: a new submit opens a new round,
+    # an approval or a move back to the gate means the gate has acted.
+    sheet.gate_touched = action != "submit" and (sheet.gate_touched or after == "gate_review"
+                                                 or action == "approve")
     record_step("sheet", sheet, user, permissions.history_capacity(user, verdict.capacity), action,
                 from_state=before, to_state=after, comment=comment, items=named)
     steps.commit(sheet)

@@ -4,6 +4,7 @@ from flask_login import current_user, login_required
 
 from ..audit.service import steps_of
 from .. import attachments
+from ..attachments import single_file
 from ..bonus import queries as bonus_queries
 from ..bonus import service as bonus
 from ..bonus.download import attachment_response
@@ -90,7 +91,7 @@ def bonus_edit(application_id):
 @login_required
 def bonus_attach(application_id):
     try:
-        bonus.add_attachment(current_user, application_id, request.files.get("file"), _version())
+        bonus.add_attachment(current_user, application_id, single_file(request.files), _version())
     except ServiceError as exc:
         return _refused(application_id, exc, {})
     flash("证书已上传", "success")

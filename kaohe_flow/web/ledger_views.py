@@ -2,6 +2,7 @@
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from ..attachments import single_file
 from ..audit.service import steps_of
 from ..errors import ServiceError
 from ..ledger import queries as ledger_queries
@@ -113,7 +114,7 @@ def deduction_withdraw(record_id):
 @login_required
 def deduction_evidence(record_id):
     try:
-        ledger.add_evidence(current_user, record_id, request.files.get("file"), _version())
+        ledger.add_evidence(current_user, record_id, single_file(request.files), _version())
     except ServiceError as exc:
         return _refused(record_id, exc)
     flash("证据已上传", "success")

@@ -39,9 +39,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .audit import models as _audit  # noqa: F401
     from .bonus import models as _bonus  # noqa: F401
     from .ledger import models as _ledger  # noqa: F401
+    from .trackers import calendar_models as _calendar  # noqa: F401
+    from .trackers import oa_models as _oa  # noqa: F401
     from .org import models as _org  # noqa: F401
     from .scheme import models as _scheme  # noqa: F401
     from .sheets import models as _sheets  # noqa: F401
+    from .trackers import info_models as _info  # noqa: F401
 
     app.url_map.converters["id"] = IdConverter
     app.url_map.converters["year"] = YearConverter

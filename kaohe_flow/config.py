@@ -29,6 +29,8 @@ def load_config(instance_path: Path) -> dict:
         # the multipart envelope and the form's other fields.
         "UPLOAD_LIMIT_BYTES": int(os.environ.get("UPLOAD_LIMIT_BYTES", str(10 * 1024 * 1024))),
         "MAX_CONTENT_LENGTH": int(os.environ.get("UPLOAD_LIMIT_BYTES", str(10 * 1024 * 1024))) + 256 * 1024,
+        # 附件5: working time runs in office hours only; the bureau sets its own.
+        "OA_OFFICE_HOURS": os.environ.get("OA_OFFICE_HOURS", "08:30-12:00,13:30-17:30"),
         "CURRENT_YEAR": int(os.environ.get("KAOHE_YEAR", "2018")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

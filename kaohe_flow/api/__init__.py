@@ -9,14 +9,15 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 PUBLIC_ENDPOINTS = {"api.create_token", "api.openapi"}
 
 
-def error_response(status: int, code: str, message: str):
-    """The contract's error shape."""
-    return jsonify({"error": {"code": code, "message": message}}), status
+def error_response(status: int, code: str, message: str, **extra):
+    """The contract's error shape; an import's refusal adds the bad `rows` inside `error`."""
+    return jsonify({"error": {"code": code, "message": message, **extra}}), status
 
 
 @bp.errorhandler(ServiceError)
 def _service_error(exc: ServiceError):
-    response, status = error_response(exc.status, exc.code, exc.message)
+    extra = {"rows": exc.rows} if getattr(exc, "rows", None) else {}
+    response, status = error_response(exc.status, exc.code, exc.message, **extra)
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="kaohe-flow"'
     return response, status
@@ -47,4 +48,6 @@ def body() -> dict:
 from . import views  # noqa: E402,F401  (routes register on bp)
 from . import bonus_views  # noqa: E402,F401
 from . import ledger_views  # noqa: E402,F401
+from . import info_views  # noqa: E402,F401
+from . import oa_views  # noqa: E402,F401
 from ..reports import api_routes  # noqa: E402,F401

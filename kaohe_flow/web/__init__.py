@@ -64,4 +64,6 @@ def init_app(app):
 from . import views  # noqa: E402,F401
 from . import bonus_views  # noqa: E402,F401
 from . import ledger_views  # noqa: E402,F401
+from . import info_views  # noqa: E402,F401
+from . import oa_views  # noqa: E402,F401
 from ..reports import web_routes  # noqa: E402,F401

@@ -1,0 +1,99 @@
+"""Pages for OA sign-in timeliness (附件5): the report, entering and importing documents, and
+the admin's working-day calendar."""
+from datetime import date
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from ..api.oa_views import report_json
+from ..attachments import single_file
+from ..errors import ServiceError
+from ..extensions import db
+from ..trackers import oa
+from ..trackers.calendar_models import CalendarDay
+from ..trackers.oa_models import KIND_LABELS
+from ..workflow import steps
+from . import bp
+from .views import _year
+
+
+def _render(year: int, typed: dict | None = None, status: int = 200, rows=None):
+    try:
+        found = report_json(current_user, year)
+        problem = None
+    except ServiceError as exc:  # e.g. a year the calendar does not know
+        found, problem = {"recipients": [], "units": []}, exc.message
+    days = [d for d in db.session.scalars(db.select(CalendarDay).order_by(CalendarDay.day)) if d.day.year == year]
+    return render_template("oa_report.html", year=year, report=found, problem=problem, typed=typed or {},
+                           may_enter=oa.may_enter(current_user, year), kinds=KIND_LABELS, rows=rows or [],
+                           days=days, office_hours=current_app.config["OA_OFFICE_HOURS"]), status
+
+
+@bp.get("/oa")
+@login_required
+def oa_report_page():
+    return _render(_year())
+
+
+def _recipients(text: str) -> list[dict]:
+    """One recipient per line: `用户名` or `用户名, 2018-03-05 10:20` (签收时间)."""
+    out = []
+    for line in (text or "").splitlines():
+        parts = [p.strip() for p in line.replace("，", ",").split(",", 1)]
+        if parts and parts[0]:
+            signed = parts[1] if len(parts) > 1 and parts[1] else None
+            out.append({"username": parts[0], "signed_at": signed.replace(" ", "T", 1) if signed else None})
+    return out
+
+
+@bp.post("/oa")
+@login_required
+def oa_document_create():
+    year = _year()
+    typed = {k: request.form.get(k, "") for k in ("title", "kind", "sent_at", "recipients")}
+    payload = {"title": typed["title"], "kind": typed["kind"], "sent_at": typed["sent_at"].replace(" ", "T", 1),
+               "recipients": _recipients(typed["recipients"])}
+    try:
+        oa.save_document(current_user, payload)
+    except ServiceError as exc:
+        flash(exc.message, "error")
+        return _render(year, typed, exc.status)
+    flash("已录入 OA 文件，签收情况已计入考核记录", "success")
+    return redirect(url_for("web.oa_report_page", year=year))
+
+
+@bp.post("/oa/import")
+@login_required
+def oa_import():
+    year = _year()
+    try:
+        done = oa.import_documents(current_user, single_file(request.files))
+    except ServiceError as exc:
+        flash(exc.message, "error")
+        return _render(year, status=exc.status, rows=getattr(exc, "rows", []))
+    flash(f"已导入 {done['rows']} 行：新增文件 {done['created']} 份，更新 {done['updated']} 份", "success")
+    return redirect(url_for("web.oa_report_page", year=year))
+
+
+@bp.post("/calendar")
+@login_required
+def calendar_set():
+    year = _year()
+    if not current_user.has_role("admin"):
+        return render_template("error.html", status=403, message="只有管理员可以维护工作日历"), 403
+    try:
+        day = date.fromisoformat(request.form.get("date", ""))
+        note = steps.clean_text(request.form.get("note"), "说明", limit=100)
+    except (ValueError, ServiceError):
+        flash("请填写正确的日期（YYYY-MM-DD）和不超过 100 字的说明", "error")
+        return _render(year, status=422)
+    entry = db.session.get(CalendarDay, day) or CalendarDay(day=day)
+    if request.form.get("kind") == "clear":
+        if entry in db.session:
+            db.session.delete(entry)
+    else:
+        entry.is_workday, entry.note = request.form.get("kind") == "workday", note
+        db.session.add(entry)
+    db.session.commit()
+    flash(f"已更新工作日历：{day.isoformat()}", "success")
+    return redirect(url_for("web.oa_report_page", year=day.year))

@@ -115,6 +115,48 @@ MATRIX = {
     "api.deduction_evidence": Row("POST", "/api/v1/deductions/{did}/evidence",
                                   {"anon": 401, "szc": 404, "bgs.staff": 201, "bgs": 201, "*": 403}, "file"),
     "api.deduction_history": Row("GET", "/api/v1/deductions/{did}/history", {"anon": 401, "szc": 404, "*": 200}),
+    # information reporting (附件4): 办公室 (bgs) answers for 信息宣传 with 党委办; 9999999 is no item
+    "web.info_report": Row("GET", f"/info?year={YEAR}", {"anon": 302, "*": 200}),
+    "web.info_item_create": Row("POST", "/info/items", {"anon": 302, "bgs.staff": 302, "bgs": 409, "*": 403},
+                                {"year": str(YEAR), "unit": "szc", "title": "市政处道路改造完工",
+                                 "adopted_on": f"{YEAR}-03-05", "portal": "district", "stream": "info"}),
+    "web.info_item_delete": Row("POST", "/info/items/9999999/delete", {"anon": 302, "*": 404}, {}),
+    "web.info_import": Row("POST", "/info/import", {"anon": 302, "bgs.staff": 422, "bgs": 422, "*": 403}, "file"),
+    "api.info_item_list": Row("GET", f"/api/v1/info-items?year={YEAR}", {"anon": 401, "*": 200}),
+    "api.info_item_create": Row("POST", "/api/v1/info-items", {"anon": 401, "bgs.staff": 201, "bgs": 409, "*": 403},
+                                {"unit": "市政处", "title": "市政处道路改造完工", "adopted_on": f"{YEAR}-03-05"}),
+    "api.info_item_update": Row("PUT", "/api/v1/info-items/9999999", {"anon": 401, "*": 404}, {"title": "x"}),
+    "api.info_item_delete": Row("DELETE", "/api/v1/info-items/9999999", {"anon": 401, "*": 404}),
+    "api.info_import": Row("POST", "/api/v1/info-items/import", {"anon": 401, "bgs.staff": 422, "bgs": 422, "*": 403},
+                           "file"),
+    "api.info_report": Row("GET", f"/api/v1/info-report?year={YEAR}", {"anon": 401, "*": 200}),
+    # OA sign-ins (附件5): {oid} is a document entered by 办公室; 2018-12-29 has a calendar entry
+    "web.oa_report_page": Row("GET", f"/oa?year={YEAR}", {"anon": 302, "*": 200}),
+    "web.oa_document_create": Row("POST", f"/oa?year={YEAR}", {"anon": 302, "bgs.staff": 302, "bgs": 302, "*": 403},
+                                  {"title": "通知", "kind": "other", "sent_at": f"{YEAR}-03-05T09:00",
+                                   "recipients": "szc"}),
+    "web.oa_import": Row("POST", f"/oa/import?year={YEAR}", {"anon": 302, "bgs.staff": 422, "bgs": 422, "*": 403},
+                         "file"),
+    "web.calendar_set": Row("POST", f"/calendar?year={YEAR}", {"anon": 302, "admin": 302, "*": 403},
+                            {"date": f"{YEAR}-03-05", "kind": "holiday", "note": "x"}),
+    "api.oa_document_create": Row("POST", "/api/v1/oa-documents", {"anon": 401, "bgs.staff": 201, "bgs": 201, "*": 403},
+                                  {"title": "通知", "kind": "other", "sent_at": f"{YEAR}-03-05T09:00:00+08:00",
+                                   "recipients": [{"username": "szc", "signed_at": None}]}),
+    "api.oa_document_list": Row("GET", f"/api/v1/oa-documents?year={YEAR}",
+                                {"anon": 401, "szc": 403, "rjk": 403, "*": 200}),
+    "api.oa_document_detail": Row("GET", "/api/v1/oa-documents/{oid}", {"anon": 401, "szc": 404, "rjk": 404, "*": 200}),
+    "api.oa_document_update": Row("PUT", "/api/v1/oa-documents/{oid}",
+                                  {"anon": 401, "szc": 404, "rjk": 404, "bgs.staff": 200, "bgs": 200, "*": 403},
+                                  {"title": "更正后的标题"}),
+    "api.oa_document_delete": Row("DELETE", "/api/v1/oa-documents/{oid}",
+                                  {"anon": 401, "szc": 404, "rjk": 404, "bgs.staff": 204, "bgs": 404, "*": 403}),
+    "api.oa_document_import": Row("POST", "/api/v1/oa-documents/import",
+                                  {"anon": 401, "bgs.staff": 422, "bgs": 422, "*": 403}, "file"),
+    "api.oa_report": Row("GET", f"/api/v1/oa-report?year={YEAR}", {"anon": 401, "*": 200}),
+    "api.calendar_list": Row("GET", f"/api/v1/calendar?year={YEAR}", {"anon": 401, "*": 200}),
+    "api.calendar_set": Row("PUT", f"/api/v1/calendar/{YEAR}-03-05", {"anon": 401, "admin": 200, "*": 403},
+                            {"is_workday": False}),
+    "api.calendar_delete": Row("DELETE", f"/api/v1/calendar/{YEAR}-12-29", {"anon": 401, "admin": 204, "*": 403}),
     "api.attachment_download": Row("GET", "/api/v1/attachments/{aid}", {"anon": 401, "szc": 404, "*": 200}),
     "api.attachment_delete": Row("DELETE", "/api/v1/attachments/{aid}",
                                  {"anon": 401, "szc": 404, "bgs.staff": 200, "bgs": 404, "*": 403}),
@@ -177,7 +219,11 @@ def test_route_answers_each_role(app, api, sheet_id, endpoint):
     bid, aid = _bonus_draft(api)
     did = api.as_("bgs.staff").post("/api/v1/deductions", json={
         "year": YEAR, "unit": "bgs", "rule": "hygiene-1", "count": 1, "date": f"{YEAR}-05-08"}).get_json()["id"]
-    path = row.path.format(sid=sid, bid=bid, aid=aid, did=did)
+    oid = api.as_("bgs").post("/api/v1/oa-documents", json={
+        "title": "会议通知", "kind": "meeting", "sent_at": f"{YEAR}-03-05T09:00:00+08:00",
+        "recipients": [{"username": "szc", "signed_at": None}]}).get_json()["id"]
+    api.as_("admin").put(f"/api/v1/calendar/{YEAR}-12-29", json={"is_workday": True})
+    path = row.path.format(sid=sid, bid=bid, aid=aid, did=did, oid=oid)
     for persona in PERSONAS:
         expected = row.expect.get(persona, row.expect["*"])
         client = app.test_client()

@@ -252,8 +252,12 @@ def _cell_time(value) -> str | None:
 def import_documents(user, upload) -> dict:
     """Import sign-ins from .xlsx/.csv, one row per recipient; every row is checked first and a
     file with any bad row imports nothing. Re-importing updates, never duplicates."""
+    from flask import current_app
+
     from .imports import RowErrors, read_table
 
+    if not may_enter(user, current_app.config["CURRENT_YEAR"]):
+        raise Forbidden("只有负责“信息管理”考核的科室可以导入 OA 文件")
     rows = read_table(upload, IMPORT_COLUMNS, required=["title", "kind", "sent_at", "username"])
     documents: dict[tuple, dict] = {}
     errors = []

@@ -91,6 +91,87 @@ def document() -> dict:
                         "parameters": [_path("id")],
                         "responses": {"200": {"description": "the file"}, "401": _ERR, "404": _ERR}},
                 "delete": _op("Remove a certificate from a draft", params=[_path("id")])},
+            # deduction records (考核记录, 附件2)
+            "/deductions": {
+                "get": _op("Deduction records the caller may see; `unit` by code, name or alias",
+                           params=[_YEAR_Q, {"name": "unit", "in": "query", "required": False,
+                                             "schema": {"type": "string"}}], errors=(400, 401, 422)),
+                "post": _op("Record an incident (a responsible office of the rule's item)", "201",
+                            "#/components/schemas/Deduction", errors=(400, 401, 403, 422))},
+            "/deductions/{id}": {
+                "get": _op("One record", params=[_path("id")], errors=(401, 404)),
+                "put": _op("Correct a manual record: rule, count, date, people, note",
+                           "200", "#/components/schemas/DeductionEdit", params=[_path("id")])},
+            "/deductions/{id}/withdraw": {"post": _op("Withdraw a manual record, with a reason", params=[_path("id")],
+                                                      body="#/components/schemas/Withdraw")},
+            "/deductions/{id}/evidence": {"post": _op("Upload evidence (multipart field `file`: PDF/PNG/JPEG)", "201",
+                                                      params=[_path("id")],
+                                                      errors=(400, 401, 403, 404, 409, 413, 422))},
+            "/deductions/{id}/history": {"get": _op("The record's history", params=[_path("id")], errors=(401, 404))},
+            # OA sign-in timeliness (附件5) and the admin's working-day calendar
+            "/oa-documents": {
+                "post": _op("Enter or push a document with its recipients; the same `oa_id` updates it (200)", "201",
+                            "#/components/schemas/OaDocument", errors=(400, 401, 403, 422)),
+                "get": _op("Documents (offices responsible for 信息管理, leaders, viewers, admins)",
+                           params=[_YEAR_Q], errors=(400, 401, 403))},
+            "/oa-documents/{id}": {
+                "get": _op("One document", params=[_path("id")], errors=(401, 404)),
+                "put": _op("Update a document (e.g. sign-ins pushed later)", body="#/components/schemas/OaDocument",
+                           params=[_path("id")]),
+                "delete": _op("Delete a document", "204", params=[_path("id")], errors=(401, 403, 404))},
+            "/oa-documents/import": {"post": _op(
+                "Import sign-ins from .xlsx/.csv (multipart `file`): all rows or none; 422 lists bad `rows`", "201",
+                errors=(400, 401, 403, 413, 422))},
+            "/oa-report": {"get": _op("Every recipient judged in working time, and points per unit",
+                                      params=[{**_YEAR_Q, "required": True}], errors=(400, 401, 422))},
+            "/calendar": {"get": _op("The admin's working-day overrides", params=[_YEAR_Q], errors=(400, 401))},
+            "/calendar/{day}": {
+                "put": _op("Declare a day a working day or a day off (admin)", params=[_path("day", "string")],
+                           body="#/components/schemas/CalendarDay", errors=(400, 401, 403, 404, 422)),
+                "delete": _op("Remove an override (admin)", "204", params=[_path("day", "string")],
+                              errors=(401, 403, 404))},
+            # information reporting (附件4)
+            "/info-items": {
+                "get": _op("Adopted information items of a year the caller may see (all units for leaders, viewers, "
+                           "admins and the offices responsible for 信息宣传; else the caller's unit)",
+                           params=[{**_YEAR_Q, "required": True},
+                                   {"name": "unit", "in": "query", "required": False, "schema": {"type": "string"},
+                                    "description": "a unit code, name or alias"}], errors=(400, 401, 422)),
+                "post": {**_op("Enter one adopted item (an office responsible for 信息宣传); the year's shortfall "
+                               "records (source info) are recomputed at once. Same unit, title, adopted_on and "
+                               "stream twice → 409 duplicate_item", "201", errors=(400, 401, 403, 409, 422)),
+                         "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                             "type": "object", "required": ["unit", "title", "adopted_on"], "properties": {
+                                 "unit": {"type": "string", "description": "a unit code, name or any alias"},
+                                 "title": {"type": "string", "maxLength": 300},
+                                 "adopted_on": {"type": "string", "format": "date"},
+                                 "portal": {"enum": ["district", "city", "province"], "default": "district"},
+                                 "special": {"type": "boolean", "default": False,
+                                             "description": "在线访谈, 政策解读, 热点专访, 网页专题, 热点问答"},
+                                 "stream": {"enum": ["info", "gov_affairs"], "default": "info"},
+                                 "district_offices": {"type": "boolean", "default": False,
+                                                      "description": "adopted by 区两办 (gov_affairs only)"}}}}}}}},
+            "/info-items/{id}": {
+                "put": {**_op("Correct an item: any of the fields above, with `version`", params=[_path("id")]),
+                        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                            "type": "object", "required": ["version"], "properties": {
+                                "version": {"type": "integer"}}}}}}},
+                "delete": {"summary": "Delete an item; its shortfall records follow", "parameters": [_path("id")],
+                           "responses": {"204": {"description": "deleted"}, "401": _ERR, "403": _ERR, "404": _ERR}}},
+            "/info-items/import": {"post": {
+                **_op("Import items from .xlsx or .csv (UTF-8, UTF-8 with BOM or GBK): columns 单位, 标题, 录用日期, "
+                      "录用网站 (区/市/省), 特殊类型 (是/否), 类别 (信息/政务信息), 区两办录用 (是/否), or the English "
+                      "field names. Any bad row imports nothing: 422 with error.rows [{row, message}]. Rows already "
+                      "entered are skipped → {imported, updated, skipped}", "201",
+                      errors=(400, 401, 403, 409, 413, 422)),
+                "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                    "type": "object", "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary"},
+                                   "year": {"type": "integer", "description": "optional: every row must be in it"}}}}}}}},
+            "/info-report": {"get": _op(
+                "The year's report: units (quota, months, months_short, year_short, count, extras, total, points, "
+                "gov_affairs with district_offices and points_note) and the ranking for the information-officer award",
+                params=[{**_YEAR_Q, "required": True}], errors=(400, 401, 404))},
             # reports (issue 3)
             "/ranking": {"get": _op(
                 "The year's ranking: final sheets by total (ties share a rank), then unfinished ones (rank null); "
@@ -134,6 +215,24 @@ def document() -> dict:
                 "BonusAction": {"type": "object", "required": ["version"], "properties": {
                     "version": {"type": "integer"}, "comment": {"type": "string"},
                     "points_proposed": _POINTS, "opinion": {"type": "string"}, "points_granted": _POINTS}},
+                "Deduction": {"type": "object", "required": ["year", "unit", "rule", "date"], "properties": {
+                    "year": {"type": "integer"}, "unit": {"type": "string"}, "rule": {"type": "string"},
+                    "count": {"type": "integer", "minimum": 1}, "date": {"type": "string", "format": "date"},
+                    "people": {"type": "string"}, "note": {"type": "string"}}},
+                "DeductionEdit": {"type": "object", "required": ["version"], "properties": {
+                    "version": {"type": "integer"}, "rule": {"type": "string"}, "count": {"type": "integer"},
+                    "date": {"type": "string", "format": "date"}, "people": {"type": "string"},
+                    "note": {"type": "string"}}},
+                "Withdraw": {"type": "object", "required": ["version", "comment"], "properties": {
+                    "version": {"type": "integer"}, "comment": {"type": "string"}}},
+                "OaDocument": {"type": "object", "required": ["title", "kind", "sent_at", "recipients"], "properties": {
+                    "oa_id": {"type": ["string", "null"]}, "title": {"type": "string"},
+                    "kind": {"enum": ["meeting", "other", "test"]}, "sent_at": {"type": "string", "format": "date-time"},
+                    "recipients": {"type": "array", "items": {"type": "object", "required": ["username"], "properties": {
+                        "username": {"type": "string"},
+                        "signed_at": {"type": ["string", "null"], "format": "date-time"}}}}}},
+                "CalendarDay": {"type": "object", "required": ["is_workday"], "properties": {
+                    "is_workday": {"type": "boolean"}, "note": {"type": "string"}}},
                 "Action": {"type": "object", "required": ["version"], "properties": {
                     "version": {"type": "integer"}, "comment": {"type": "string"},
                     "items": {"type": "array", "items": {"type": "string"},

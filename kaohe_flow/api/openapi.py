@@ -167,7 +167,8 @@ def document() -> dict:
                 "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
                     "type": "object", "required": ["file"],
                     "properties": {"file": {"type": "string", "format": "binary"},
-                                   "year": {"type": "integer", "description": "optional: every row must be in it"}}}}}}}},
+                                   "year": {"type": "integer",
+                                            "description": "optional: every row must be in it"}}}}}}}},
             "/info-report": {"get": _op(
                 "The year's report: units (quota, months, months_short, year_short, count, extras, total, points, "
                 "gov_affairs with district_offices and points_note) and the ranking for the information-officer award",

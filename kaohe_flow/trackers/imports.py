@@ -80,8 +80,7 @@ def _csv_rows(data: bytes) -> Iterable[tuple[int, list]]:
     delimiter = "\t" if "\t" in first and "," not in first else ","  # tab-separated, as Excel "Unicode text" saves
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        for number, cells in enumerate(reader, start=1):
-            yield number, cells
+        yield from enumerate(reader, start=1)
     except csv.Error as exc:
         raise Invalid(f"CSV 文件格式有误（第 {reader.line_num} 行）：{exc}", "bad_csv") from None
 
@@ -91,7 +90,7 @@ def _xlsx_rows(data: bytes) -> Iterable[tuple[int, list]]:
 
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds for a damaged or foreign file
+    except Exception:  # noqa: BLE001  (openpyxl raises many kinds for a damaged or foreign file)
         raise Invalid("无法读取此 Excel 文件：请确认是 .xlsx 格式且未损坏", "bad_xlsx") from None
     try:
         sheet = book.worksheets[0] if book.worksheets else None
@@ -102,7 +101,7 @@ def _xlsx_rows(data: bytes) -> Iterable[tuple[int, list]]:
                 yield number, list(cells)
         except Invalid:
             raise
-        except Exception:
+        except Exception:  # noqa: BLE001
             raise Invalid("无法读取此 Excel 文件的内容：请确认文件未损坏", "bad_xlsx") from None
     finally:
         book.close()

@@ -468,3 +468,45 @@ def test_an_application_with_an_uploaded_certificate_reaches_final_points(browse
         with page.expect_navigation():
             page.get_by_role("link", name="防震管理科", exact=True).click()
         expect(page.locator("#bonus")).to_have_text("1")
+
+
+def test_the_trackers_report_pages_through_the_browser(browser, live_server):
+    """办公室 enters an OA document and an adopted item through the pages; the reports and the
+    unit's sheet show the cases at once (附件4, 附件5)."""
+    with people(browser, live_server) as person:
+        page = person("bgs")
+        with page.expect_navigation():
+            page.get_by_role("link", name="OA签收", exact=True).click()
+        expect(page.locator("h1")).to_contain_text("OA签收情况")
+        page.fill("#oa-title", "关于召开防汛工作会议的通知")
+        page.select_option("select[name=kind]", "meeting")
+        page.fill("input[name=sent_at]", "2018-06-04T09:00")
+        page.fill("#oa-recipients", "kfb, 2018-06-04 15:00\nstzx, 2018-06-04 10:00")
+        submit(page, page.get_by_role("button", name="录入", exact=True))
+        expect_flash(page, "success", "已录入")
+        late = page.locator("tr", has_text="kfb").filter(has_text="超时")
+        expect(late.first).to_be_visible()
+
+        with page.expect_navigation():
+            page.get_by_role("link", name="信息报送", exact=True).click()
+        expect(page.locator("h1")).to_contain_text("信息报送考核")
+        expect(page.get_by_role("heading", name="年度优秀信息员评选排序")).to_be_visible()
+        page.select_option("#info-unit", "kfb")
+        page.fill("input[name=title]", "开发办开展安全生产大检查")
+        page.fill("input[name=adopted_on]", "2018-06-12")
+        submit(page, page.get_by_role("button", name="录入", exact=True))
+        expect(page.locator(".flash-error")).to_have_count(0)
+        expect(page.get_by_role("cell", name="开发办开展安全生产大检查", exact=True)).to_be_visible()
+
+        with page.expect_navigation():
+            page.get_by_role("link", name="排名", exact=True).click()
+        expect(page.locator("svg").first).to_be_visible()
+
+        # 开发办's sheet already carries the late sign-in in 信息管理's suggested score.
+        with page.expect_navigation():
+            page.get_by_role("link", name="考核表", exact=True).click()
+        with page.expect_navigation():
+            page.get_by_role("link", name="开发办", exact=True).click()
+        row = page.locator("#row-info_mgmt")
+        expect(row).to_contain_text("为何扣分")
+        expect(row.locator("td.num.muted")).to_contain_text("4.5")

@@ -35,7 +35,7 @@ class Unit(db.Model):
     gate_unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("units.id"))
 
     gate_unit: Mapped["Unit | None"] = relationship(
-        remote_side=[id], lazy="joined", join_depth=1, post_update=True  # 党委办 and 人教科 gate each other
+        remote_side=[id], lazy="joined", join_depth=1, post_update=True  # two units may gate each other (附件1)
     )
     leader: Mapped["User | None"] = relationship(secondary=unit_leaders, lazy="selectin")
 

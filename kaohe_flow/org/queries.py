@@ -17,7 +17,7 @@ def units_by_name() -> dict[str, Unit]:
 
 
 def resolve_unit(name) -> Unit | None:
-    """The unit a code, its name or any alias names (附件4 says 党办, 附件1 党委办: one unit)."""
+    """The unit a code, its name or any alias names (附件4 and 附件1 name some units differently: one unit)."""
     if not isinstance(name, str):
         return None
     return units_by_name().get(name.strip())

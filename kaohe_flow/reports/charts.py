@@ -38,13 +38,13 @@ def bar_chart(rows, scheme_total: Decimal = Decimal(100)) -> dict:
         else:
             note = f"{STATE_LABELS.get(r.state, r.state)}，未排名"
         bars.append({
-            "y": TOP + n * (BAR_H + GAP), "label": r.unit.name, "width": round(float(length), 1),
+            "y": TOP + n * (BAR_H + GAP), "label": r.unit.name, "width": _px(length),
             "value": fmt_points(r.total), "note": note, "final": r.ranked, "rank": r.rank,
         })
     ticks = []
     value = ZERO
     while value <= scale:
-        ticks.append({"x": round(x0 + float(value / scale) * BAR_W, 1), "label": fmt_points(value)})
+        ticks.append({"x": _px(x0 + value / scale * BAR_W), "label": fmt_points(value)})
         value += step
     height = TOP + max(len(rows), 1) * (BAR_H + GAP) + 4
     return {"width": LABEL_W + BAR_W + VALUE_W, "height": height, "x0": x0, "bar_w": BAR_W,
@@ -73,3 +73,8 @@ def heat_legend(max_lost: Decimal) -> list[dict]:
         steps.append({"level": level, "label": label})
         lower = upper
     return steps
+
+
+def _px(value) -> Decimal:
+    """An SVG coordinate with one decimal, computed in Decimal like every figure here."""
+    return Decimal(value).quantize(Decimal("0.1"))

@@ -17,7 +17,7 @@ class Scheme(db.Model):
     year: Mapped[int] = mapped_column(unique=True)
     total: Mapped[Decimal] = mapped_column(POINTS)
     categories: Mapped[list] = mapped_column(sa.JSON, default=list)
-    # The office responsible for target management signs bonus applications (附件6; 人教科 in 2018).
+    # The office responsible for target management signs bonus applications (附件6; `target_office` in the data file).
     target_office_id: Mapped[int | None] = mapped_column(sa.ForeignKey("units.id"))
     # An optional cap on a unit's 特别附加分 in the year (none in 2018).
     bonus_cap: Mapped[Decimal | None] = mapped_column(POINTS)

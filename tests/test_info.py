@@ -12,7 +12,7 @@ from kaohe_flow.extensions import db
 from kaohe_flow.ledger.models import DeductionRecord
 from kaohe_flow.org.queries import units_by_name
 from kaohe_flow.scheme.loader import DATA_DIR, DataError, read_yaml
-from kaohe_flow.trackers import info
+from kaohe_flow.trackers import info_quotas, info_report
 from kaohe_flow.trackers.info_models import InfoItem
 
 HEAD = ["单位", "标题", "录用日期", "录用网站", "特殊类型", "类别", "区两办录用"]
@@ -87,7 +87,7 @@ def suggested(api, sheet_id, unit, code="info_publicity"):
 
 def test_the_quota_file_transcribes_attachment_4(app):
     with app.test_request_context():
-        q = info.load_quotas(2018)
+        q = info_quotas.load_quotas(2018)
         code = {u.id: u.code for u in units_by_name().values()}
         quotas = {code[uid]: quota.json() for uid, quota in q.info.items()}
         gov = {code[uid]: quota.json() for uid, quota in q.gov.items()}
@@ -116,7 +116,7 @@ def test_a_bad_quota_file_is_refused_with_the_reason(app, change, message):
     data = read_yaml(DATA_DIR / "info_quotas_2018.yaml")
     change(data)
     with app.test_request_context(), pytest.raises(DataError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        info.validate_quotas(data, units_by_name(), 2018)
+        info_quotas.validate_quotas(data, units_by_name(), 2018)
 
 
 # ------------------------------------------------------------------------------ quotas and points
@@ -159,7 +159,7 @@ def test_a_yearly_minimum_is_judged_on_the_plain_count_at_year_end(api):
 
 
 def test_only_months_that_have_ended_are_judged(api, monkeypatch):
-    monkeypatch.setattr(info, "today", lambda: date(2018, 4, 15))
+    monkeypatch.setattr(info_report, "today", lambda: date(2018, 4, 15))
     imported(api, monthly("市政处", 4, months=range(1, 4), short={2: 3}))
     szc = unit_row(api, "szc")
     assert szc["months_short"] == [2] and szc["points"] == "1"  # April is running, May not begun
@@ -463,7 +463,7 @@ def test_a_unit_without_a_quota_and_a_gov_affairs_rule_when_one_is_set(api, monk
                                 "points_note": "政务信息报送规定：每项不足扣1分"})
     path = tmp_path / "info_quotas_2018.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    monkeypatch.setattr(info, "quota_file", lambda year: path)
+    monkeypatch.setattr(info_quotas, "quota_file", lambda year: path)
     imported(api, monthly("市政处", 4) + monthly("市政处", 1, stream="政务信息", months=range(2, 13))
              + [row("市政处", "市政处政务信息：城市道路养护专项", "2018-02-15", stream="政务信息", offices="是")])
     kfb = unit_row(api, "kfb")

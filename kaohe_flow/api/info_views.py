@@ -6,6 +6,7 @@ from ..org.queries import resolve_unit
 from ..points import fmt_points
 from ..timeutil import parse_year
 from ..trackers import info
+from ..trackers import info_report as reports
 from ..trackers.imports import RowErrors
 from . import body, bp
 
@@ -92,4 +93,4 @@ def info_import():
 
 @bp.get("/info-report")
 def info_report():
-    return jsonify(report_json(info.report(g.api_user, _required_year())))
+    return jsonify(report_json(reports.report(g.api_user, _required_year())))

@@ -1,38 +1,31 @@
-"""附件4 信息报送: the quotas of a year, entering, correcting, deleting and importing adopted
-items, the report (counts per month, months short, totals with extras, the award ranking) and
-the deduction records its shortfalls become (`source` "info", kept in step on every change).
+"""附件4 信息报送, the entries: entering, correcting, deleting and importing adopted items, each
+change committed together with the deduction records it moves (see `info_report`; the quota
+file and the year's tracking are in `info_quotas`).
 
 Who enters: members and heads of an office responsible for the scheme item of the quota file's
 rule (信息宣传 → 办公室, 党委办 in 2018); nobody else (403).
 Who reads: leaders, viewers, admins and those offices read every unit; a unit reads its own
 row and its own items; bureau-level accounts without a role that reads, nothing.
 """
-import calendar
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
 
-from flask import current_app, g
+from flask import current_app
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..audit.service import record_step
-from ..errors import Conflict, Forbidden, Invalid, NotFound, ServiceError, stale
+from ..errors import Conflict, Forbidden, Invalid, NotFound, stale
 from ..extensions import db
 from ..ledger import queries as ledger_queries
-from ..ledger.sync import Derived, replace_derived
-from ..org.models import Unit
-from ..org.queries import resolve_unit, units_by_name
-from ..points import PointsError, parse_points
-from ..scheme.loader import DATA_DIR, DataError, read_yaml
-from ..scheme.queries import scheme_or_none
-from ..timeutil import LOCAL_TZ, utcnow
+from ..org.queries import resolve_unit
+from ..timeutil import utcnow
 from ..workflow import steps
 from .imports import ROW_KEY, RowErrors, read_table
-from .info_models import MAX_TITLE, PORTALS, InfoItem
+from .info_models import MAX_TITLE, InfoItem
+from .info_quotas import InfoYear, info_year
+from .info_report import recompute, today, visible_unit_ids
 
-SOURCE = "info"
 HISTORY_KIND = "info_item"
 NOT_FOUND = "没有找到这条信息"
 FIELDS = ("unit", "title", "adopted_on", "portal", "special", "stream", "district_offices")
@@ -64,193 +57,11 @@ COLUMNS = {
 REQUIRED_COLUMNS = ("unit", "title", "adopted_on")
 
 
-def today() -> date:
-    """The bureau's date today; months and years are judged only once they have ended."""
-    return utcnow().astimezone(LOCAL_TZ).date()
-
-
-# ------------------------------------------------------------------------------ quotas (data)
-
-@dataclass(frozen=True)
-class Quota:
-    """Items per month, or a yearly minimum."""
-
-    per_month: int | None = None
-    per_year: int | None = None
-
-    def json(self) -> dict:
-        return {"per_month": self.per_month} if self.per_month is not None else {"per_year": self.per_year}
-
-    @property
-    def label(self) -> str:
-        return f"每月{self.per_month}条" if self.per_month is not None else f"全年不低于{self.per_year}条"
-
-
-@dataclass
-class Quotas:
-    """A year's quota file, its unit names resolved to unit ids."""
-
-    year: int
-    rule: str
-    extras: dict[str, int]
-    info: dict[int, Quota]
-    gov_default: Quota | None
-    gov: dict[int, Quota]
-    gov_district_offices: int
-    gov_points: Decimal
-    gov_rule: str | None
-    gov_note: str
-
-    def gov_quota(self, unit_id: int) -> Quota | None:
-        return self.gov.get(unit_id, self.gov_default)
-
-
-def _quota(spec, where: str) -> Quota:
-    if not isinstance(spec, dict) or len(spec) != 1 or next(iter(spec)) not in ("per_month", "per_year"):
-        raise DataError(f"{where}: a quota is {{per_month: N}} or {{per_year: N}}, not {spec!r}")
-    (kind, number), = spec.items()
-    if isinstance(number, bool) or not isinstance(number, int) or number < 1:
-        raise DataError(f"{where}: {kind} must be a whole number of at least 1, not {number!r}")
-    return Quota(**{kind: number})
-
-
-def _units(mapping, index: dict[str, Unit], where: str) -> dict[int, Quota]:
-    if mapping is None:
-        return {}
-    if not isinstance(mapping, dict):
-        raise DataError(f"{where}: units must map unit names to quotas")
-    out: dict[int, Quota] = {}
-    named: dict[int, str] = {}
-    for name, spec in mapping.items():
-        unit = index.get(str(name).strip())
-        if unit is None:
-            raise DataError(f"{where}: unknown unit {name!r} (not a code, name or alias of the org chart)")
-        if unit.id in out:
-            raise DataError(f"{where}: {name!r} and {named[unit.id]!r} are the same unit ({unit.code})")
-        out[unit.id], named[unit.id] = _quota(spec, f"{where} {name}"), str(name)
-    return out
-
-
-def validate_quotas(data: dict, index: dict[str, Unit], year: int | None = None) -> Quotas:
-    """A quota file, checked: unit names known (any alias), one quota each, extras for every
-    portal, whole numbers; the gov_affairs points a decimal ≥ 0 and, above 0, with a rule."""
-    where = f"info quotas {data.get('year')}"
-    file_year = data.get("year")
-    if isinstance(file_year, bool) or not isinstance(file_year, int) or (year is not None and file_year != year):
-        raise DataError(f"{where}: the file's year must be {year if year is not None else 'a whole number'}")
-    rule = data.get("rule")
-    if not isinstance(rule, str) or not rule:
-        raise DataError(f"{where}: `rule` must name the rule a shortfall costs (e.g. info_publicity-2)")
-    extras = data.get("extras") or {}
-    if set(extras) != set(PORTALS):
-        raise DataError(f"{where}: extras must give {', '.join(PORTALS)}")
-    for portal, number in extras.items():
-        if isinstance(number, bool) or not isinstance(number, int) or number < 0:
-            raise DataError(f"{where}: extras.{portal} must be a whole number ≥ 0")
-    gov = data.get("gov_affairs") or {}
-    default = gov.get("default")
-    district_offices = gov.get("district_offices_per_year", 0)
-    if isinstance(district_offices, bool) or not isinstance(district_offices, int) or district_offices < 0:
-        raise DataError(f"{where}: gov_affairs.district_offices_per_year must be a whole number ≥ 0")
-    try:
-        points = parse_points(gov.get("points_per_shortfall", "0"), "gov_affairs.points_per_shortfall")
-    except PointsError as exc:
-        raise DataError(f"{where}: {exc}") from None
-    if points < 0:
-        raise DataError(f"{where}: gov_affairs.points_per_shortfall cannot be negative")
-    gov_rule = gov.get("rule")
-    if points > 0 and not gov_rule:
-        raise DataError(f"{where}: gov_affairs.points_per_shortfall above 0 needs gov_affairs.rule")
-    return Quotas(
-        year=file_year, rule=rule, extras={p: int(extras[p]) for p in PORTALS},
-        info=_units(data.get("units"), index, f"{where} units"),
-        gov_default=_quota(default, f"{where} gov_affairs.default") if default is not None else None,
-        gov=_units(gov.get("units"), index, f"{where} gov_affairs.units"),
-        gov_district_offices=district_offices, gov_points=points, gov_rule=gov_rule or None,
-        gov_note=str(gov.get("points_note") or "政务信息扣分指标参见政务信息报送规定，默认不扣分"),
-    )
-
-
-def quota_file(year: int):
-    return DATA_DIR / f"info_quotas_{year}.yaml"
-
-
-def load_quotas(year: int) -> Quotas | None:
-    """The year's quotas from `data/info_quotas_<year>.yaml`, or None without such a file."""
-    path = quota_file(year)
-    if not path.exists():
-        return None
-    return validate_quotas(read_yaml(path), units_by_name(), year)
-
-
-@dataclass
-class InfoYear:
-    """Everything a year's information tracking needs: quotas, the scheme item and rules."""
-
-    year: int
-    quotas: Quotas
-    item: object  # the scheme item the rule belongs to (信息宣传)
-    rule: object
-    gov_rule: object | None
-
-    @property
-    def responsible_ids(self) -> set[int]:
-        return {u.id for u in self.item.responsible}
-
-
-def info_year(year: int) -> InfoYear | None:
-    """The year's tracking, or None when it has no quota file or no scheme. A quota file that
-    contradicts the scheme is a server-side data error (500 with the reason)."""
-    cache = g.setdefault("_info_years", {})
-    if year in cache:
-        return cache[year]
-    try:
-        quotas = load_quotas(year)
-    except DataError as exc:
-        raise ServiceError(f"信息报送考核标准数据有误：{exc}", "data_error", 500) from None
-    scheme = scheme_or_none(year)
-    found = None
-    if quotas is not None and scheme is not None:
-        rules = {rule.code: (rule, item) for item in scheme.items for rule in item.rules}
-        if quotas.rule not in rules:
-            raise ServiceError(f"信息报送考核标准数据有误：{year}年度考核方案中没有规则“{quotas.rule}”",
-                               "data_error", 500)
-        rule, item = rules[quotas.rule]
-        gov_rule = None
-        if quotas.gov_rule:
-            if quotas.gov_rule not in rules or rules[quotas.gov_rule][0].points != quotas.gov_points:
-                raise ServiceError(f"信息报送考核标准数据有误：政务信息规则“{quotas.gov_rule}”不存在，"
-                                   f"或其分值不等于 points_per_shortfall", "data_error", 500)
-            gov_rule = rules[quotas.gov_rule][0]
-        found = InfoYear(year, quotas, item, rule, gov_rule)
-    cache[year] = found
-    return found
-
-
-def _require_year(year: int) -> InfoYear:
-    found = info_year(year)
-    if found is None:
-        raise Invalid(f"没有{year}年度的信息报送考核标准（附件4）或考核方案", "unknown_year")
-    return found
-
-
 # ------------------------------------------------------------------------------ permissions
 
 def can_enter(user, iy: InfoYear) -> bool:
     """Members and heads of an office responsible for 信息宣传 enter and import items."""
     return ledger_queries.can_write(user, iy.item)
-
-
-def sees_all(user, iy: InfoYear) -> bool:
-    return (user.has_role("leader") or user.has_role("viewer") or user.has_role("admin")
-            or (user.unit_id is not None and user.unit_id in iy.responsible_ids))
-
-
-def visible_unit_ids(user, iy: InfoYear) -> set[int] | None:
-    """None: every unit; else the units whose rows and items the user reads."""
-    if sees_all(user, iy):
-        return None
-    return {user.unit_id} if user.unit_id is not None else set()
 
 
 def _may_see(user, iy: InfoYear | None, unit_id: int) -> bool:
@@ -589,178 +400,3 @@ def _store(user, good: list[tuple[int, dict]], years: list[int]) -> tuple[int, i
         record_step(HISTORY_KIND, item, user, "responsible_office", "edit", field="item", new=_summary(item),
                     comment="导入")
     return imported, updated, skipped
-
-
-# ------------------------------------------------------------------------------ the report
-
-@dataclass
-class StreamCounts:
-    """One stream of one unit: counts per month and the shortfalls judged so far."""
-
-    quota: Quota | None
-    months: dict[int, int] = field(default_factory=lambda: {m: 0 for m in range(1, 13)})
-    months_short: list[int] = field(default_factory=list)
-    year_short: bool = False
-
-    @property
-    def count(self) -> int:
-        return sum(self.months.values())
-
-    @property
-    def shortfalls(self) -> int:
-        return len(self.months_short) + int(self.year_short)
-
-    def judge(self, ended_months: list[int], year_ended: bool) -> None:
-        if self.quota is None:
-            return
-        if self.quota.per_month is not None:
-            self.months_short = [m for m in ended_months if self.months[m] < self.quota.per_month]
-        else:
-            self.year_short = year_ended and self.count < self.quota.per_year
-
-
-@dataclass
-class UnitInfo:
-    """One unit's row of the report."""
-
-    unit: Unit
-    info: StreamCounts
-    gov: StreamCounts
-    extras: int = 0
-    district_offices: int = 0
-    district_offices_short: bool = False
-    points: Decimal = Decimal(0)
-    gov_points: Decimal = Decimal(0)
-    met_quota: bool = False
-    rank: int | None = None
-
-    @property
-    def total(self) -> int:
-        return self.info.count + self.extras
-
-    @property
-    def gov_shortfalls(self) -> int:
-        return self.gov.shortfalls + int(self.district_offices_short)
-
-
-@dataclass
-class Report:
-    year: int
-    iy: InfoYear
-    rows: list[UnitInfo]  # every unit, in the org chart's order
-    ended_months: list[int]
-    year_ended: bool
-
-    def ranking(self) -> list[UnitInfo]:
-        return sorted(self.rows, key=lambda r: (r.rank, r.unit.position))
-
-
-def ended_months(year: int, on: date) -> list[int]:
-    """The months of `year` that have ended by `on` (a month is judged the day after its end)."""
-    return [m for m in range(1, 13) if date(year, m, calendar.monthrange(year, m)[1]) < on]
-
-
-def compute(iy: InfoYear, on: date | None = None) -> Report:
-    """Every unit's counts, shortfalls, extras, totals, points and award rank for the year."""
-    on = on or today()
-    quotas = iy.quotas
-    months_done = ended_months(iy.year, on)
-    year_done = date(iy.year, 12, 31) < on
-    units = sorted(set(units_by_name().values()), key=lambda u: u.position)
-    rows = {u.id: UnitInfo(u, StreamCounts(quotas.info.get(u.id)), StreamCounts(quotas.gov_quota(u.id)))
-            for u in units}
-    selected = db.select(InfoItem.unit_id, InfoItem.adopted_on, InfoItem.portal, InfoItem.special,
-                         InfoItem.stream, InfoItem.district_offices).filter_by(year=iy.year)
-    for unit_id, adopted_on, portal, special, stream, district_offices in db.session.execute(selected):
-        row = rows.get(unit_id)
-        if row is None:
-            continue
-        if stream == "gov_affairs":
-            row.gov.months[adopted_on.month] += 1
-            row.district_offices += int(bool(district_offices))
-        else:
-            row.info.months[adopted_on.month] += 1  # special items count toward their month
-            if special:
-                row.extras += quotas.extras[portal]
-    for row in rows.values():
-        row.info.judge(months_done, year_done)
-        row.gov.judge(months_done, year_done)
-        row.district_offices_short = year_done and row.district_offices < quotas.gov_district_offices
-        row.points = iy.rule.points * row.info.shortfalls
-        row.gov_points = quotas.gov_points * row.gov_shortfalls
-        quota = row.info.quota
-        row.met_quota = quota is not None and row.info.shortfalls == 0 and (
-            quota.per_year is None or row.info.count >= quota.per_year)
-    _rank(list(rows.values()))
-    return Report(iy.year, iy, list(rows.values()), months_done, year_done)
-
-
-def _rank(rows: list[UnitInfo]) -> None:
-    """The award order (附件4 备注3): units that met their quota first, then by total; equal
-    standing shares a rank (1, 2, 2, 4)."""
-    ordered = sorted(rows, key=lambda r: (not r.met_quota, -r.total, r.unit.position))
-    previous = None
-    for position, row in enumerate(ordered, start=1):
-        standing = (row.met_quota, row.total)
-        if standing != previous:
-            rank, previous = position, standing
-        row.rank = rank
-
-
-def derived_cases(report: Report) -> list[Derived]:
-    """The deduction records the shortfalls stand for: one per unit per month short, one for a
-    missed yearly minimum (and, when a gov_affairs rule is set, the 政务信息 shortfalls)."""
-    iy, year = report.iy, report.year
-    cases = []
-    for row in report.rows:
-        code, quota = row.unit.code, row.info.quota
-        for month in row.info.months_short:
-            cases.append(Derived(
-                key=f"info:{year}:{code}:{month:02d}", unit_id=row.unit.id, rule=iy.rule.code, count=1,
-                day=date(year, month, calendar.monthrange(year, month)[1]),
-                note=f"{year}年{month}月信息录用{row.info.months[month]}条，未达每月{quota.per_month}条（附件4）"))
-        if row.info.year_short:
-            cases.append(Derived(
-                key=f"info:{year}:{code}:year", unit_id=row.unit.id, rule=iy.rule.code, count=1,
-                day=date(year, 12, 31),
-                note=f"{year}年全年信息录用{row.info.count}条，未达全年不低于{quota.per_year}条（附件4）"))
-        if iy.gov_rule is None:
-            continue
-        gov = row.gov
-        for month in gov.months_short:
-            cases.append(Derived(
-                key=f"info:{year}:{code}:gov:{month:02d}", unit_id=row.unit.id, rule=iy.gov_rule.code, count=1,
-                day=date(year, month, calendar.monthrange(year, month)[1]),
-                note=f"{year}年{month}月政务信息报送{gov.months[month]}条，未达每月{gov.quota.per_month}条"))
-        if gov.year_short:
-            cases.append(Derived(
-                key=f"info:{year}:{code}:gov:year", unit_id=row.unit.id, rule=iy.gov_rule.code, count=1,
-                day=date(year, 12, 31),
-                note=f"{year}年全年政务信息报送{gov.count}条，未达全年不低于{gov.quota.per_year}条"))
-        if row.district_offices_short:
-            cases.append(Derived(
-                key=f"info:{year}:{code}:gov:district_offices", unit_id=row.unit.id, rule=iy.gov_rule.code,
-                count=1, day=date(year, 12, 31),
-                note=f"{year}年政务信息被区两办录用{row.district_offices}条，未达全年至少"
-                     f"{iy.quotas.gov_district_offices}条"))
-    return cases
-
-
-def recompute(iy: InfoYear, user=None) -> dict[str, int]:
-    """Bring the year's `info` deduction records in step with its items (caller commits)."""
-    db.session.flush()
-    g.pop("_records_of", None)  # a sheet read later in this request sees the new records
-    return replace_derived(SOURCE, iy.year, derived_cases(compute(iy)), user)
-
-
-def report(user, year: int) -> Report:
-    """The year's report with the rows the user reads (ranks over every unit); 404 without
-    quotas for the year."""
-    iy = info_year(year)
-    if iy is None:
-        raise NotFound(f"没有{year}年度的信息报送考核标准（附件4）或考核方案")
-    full = compute(iy)
-    visible = visible_unit_ids(user, iy)
-    if visible is not None:
-        full.rows = [r for r in full.rows if r.unit.id in visible]
-    return full

@@ -6,7 +6,8 @@ from flask_login import current_user, login_required
 from ..errors import ServiceError
 from ..org.queries import units_by_name
 from ..timeutil import parse_year
-from ..trackers import info
+from ..trackers import info, info_quotas
+from ..trackers import info_report as reports
 from ..trackers.imports import RowErrors
 from . import bp
 from .views import _year
@@ -15,8 +16,8 @@ FORM_FIELDS = ("unit", "title", "adopted_on", "portal", "special", "stream", "di
 
 
 def _render(year: int, typed: dict | None = None, row_errors: list | None = None, status: int = 200):
-    iy = info.info_year(year)
-    report = info.report(current_user, year) if iy is not None else None
+    iy = info_quotas.info_year(year)
+    report = reports.report(current_user, year) if iy is not None else None
     items = info.list_items(current_user, year) if iy is not None else []
     units = sorted(set(units_by_name().values()), key=lambda u: u.position)
     return render_template(

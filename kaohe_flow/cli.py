@@ -16,6 +16,7 @@ def init_app(app):
     app.cli.add_command(demo_command)
     app.cli.add_command(create_user_command)
     app.cli.add_command(bootstrap_command)
+    app.cli.add_command(trackers_sync_command)
 
 
 def _seed() -> list[int]:
@@ -88,3 +89,28 @@ def create_user_command(username, name, unit_code, roles, password):
     except ServiceError as exc:
         raise click.ClickException(exc.message) from None
     click.echo(f"已创建账号 {user.username}（{' '.join(user.roles)}）")
+
+
+@click.command("trackers-sync")
+@click.option("--year", type=int, default=None, help="考核年度（默认当前年度）")
+@with_appcontext
+def trackers_sync_command(year):
+    """Recompute the deduction records the trackers derive (附件4 info, 附件5 OA) for a year.
+
+    Writes and the OA report keep them in step already; run this daily (cron) so that a month
+    that has just ended, or a document left unsigned past 48 hours, is counted without waiting.
+    """
+    from .trackers import oa
+    from .trackers.info_quotas import info_year
+    from .trackers.info_report import recompute
+
+    year = year or current_app.config["CURRENT_YEAR"]
+    try:
+        oa_stats = oa.sync(year)
+        iy = info_year(year)
+        info_stats = recompute(iy) if iy is not None else {}
+    except ServiceError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from None
+    db.session.commit()
+    click.echo(f"{year}年度：OA 记录 {oa_stats or '无变化'}；信息报送记录 {info_stats or '无变化'}")

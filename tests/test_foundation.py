@@ -196,3 +196,12 @@ def test_production_passwords_use_scrypt(app):
     user = User(username="x", name="x")
     user.set_password("long enough password")
     assert user.password_hash.startswith("scrypt:")
+
+
+def test_trackers_sync_recomputes_the_derived_records(app, api):
+    api.as_("bgs").post("/api/v1/oa-documents", json={
+        "title": "通知", "kind": "meeting", "sent_at": "2018-03-05T09:00:00+08:00",
+        "recipients": [{"username": "szc", "signed_at": None}]})
+    result = app.test_cli_runner().invoke(args=["trackers-sync", "--year", "2018"])
+    assert result.exit_code == 0, result.output
+    assert "2018年度" in result.output

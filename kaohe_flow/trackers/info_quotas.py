@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from flask import g
 
-from ..errors import Invalid, ServiceError
+from ..errors import ServiceError
 from ..org.models import Unit
 from ..org.queries import units_by_name
 from ..points import PointsError, parse_points
@@ -171,11 +171,4 @@ def info_year(year: int) -> InfoYear | None:
             gov_rule = rules[quotas.gov_rule][0]
         found = InfoYear(year, quotas, item, rule, gov_rule)
     cache[year] = found
-    return found
-
-
-def _require_year(year: int) -> InfoYear:
-    found = info_year(year)
-    if found is None:
-        raise Invalid(f"没有{year}年度的信息报送考核标准（附件4）或考核方案", "unknown_year")
     return found

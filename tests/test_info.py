@@ -476,3 +476,9 @@ def test_a_unit_without_a_quota_and_a_gov_affairs_rule_when_one_is_set(api, monk
     assert suggested(api, sheet_id, "szc") == "6"
     login(api.client, "director")
     assert "附件4未列出，无信息报送指标" in api.client.get("/info?year=2018").get_data(as_text=True)
+
+
+def test_a_year_that_is_not_an_integer_is_400(api):
+    r = api.as_("bgs").post("/api/v1/info-items", json={"year": "2018", "unit": "szc", "title": "x",
+                                                        "adopted_on": "2018-03-05"})
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "bad_year"

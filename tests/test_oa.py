@@ -173,3 +173,30 @@ def test_the_report_page(client, api):
     client.post("/login", data={"username": "bgs", "password": "demo12345"})
     html = client.get("/oa?year=2018").get_data(as_text=True)
     assert "OA签收情况" in html and "超时" in html and "录入OA文件" in html and "导入签收记录" in html
+
+
+@pytest.mark.parametrize("sent_at", ["9999-12-31T23:00:00-10:00", "0001-01-01T00:00:00+08:00",
+                                     "2018-03-05T09:00\u0000"])
+def test_times_out_of_range_are_422(api, sent_at):
+    r = push(api, [{"username": "szc", "signed_at": None}], sent_at=sent_at)
+    assert r.status_code == 422 and r.get_json()["error"]["code"] == "invalid_time"
+
+
+def test_a_year_without_a_scheme_is_422_for_those_who_enter(api):
+    r = push(api, [{"username": "szc", "signed_at": None}], sent_at="2019-01-02T09:00:00")
+    assert r.status_code == 422 and r.get_json()["error"]["code"] == "unknown_year"
+    r = push(api, [{"username": "szc", "signed_at": None}], who="szc", sent_at="2019-01-02T09:00:00")
+    assert r.status_code == 403
+
+
+def test_an_overlong_oa_id_is_422(api):
+    r = push(api, [{"username": "szc", "signed_at": None}], oa_id="x" * 101)
+    assert r.status_code == 422 and r.get_json()["error"]["code"] == "invalid_oa_id"
+
+
+def test_one_oa_id_for_two_different_documents_is_a_row_error(api):
+    text = ("OA编号,文件标题,类型,发送时间,接收人\n"
+            "Z,a,会议通知,2018-05-07 09:00,szc\n"
+            "Z,b,其他,2018-06-07 09:00,rgz\n")
+    r = _upload(api, text)
+    assert r.status_code == 422 and r.get_json()["error"]["rows"][0]["row"] == 3

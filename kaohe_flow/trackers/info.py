@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..audit.service import record_step
-from ..errors import Conflict, Forbidden, Invalid, NotFound, stale
+from ..errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, stale
 from ..extensions import db
 from ..ledger import queries as ledger_queries
 from ..org.queries import resolve_unit
@@ -262,7 +262,10 @@ def create(user, payload: dict) -> InfoItem:
     fields = parse_fields(payload)
     if fields["adopted_on"].year != iy.year:  # cannot happen: the hint is the date's year
         iy = _entry_year(user, fields["adopted_on"].year)
-    if payload.get("year") is not None and payload["year"] != iy.year:
+    year = payload.get("year")
+    if year is not None and (isinstance(year, bool) or not isinstance(year, int)):
+        raise BadRequest("年度（year）必须是整数", "bad_year")
+    if year is not None and year != iy.year:
         raise Invalid(f"录用日期不在 {payload['year']} 年度内", "invalid_date")
     if _find(fields) is not None:
         raise Conflict(f"这条信息已经录入过了（{fields['unit'].name}，{fields['adopted_on'].isoformat()}，"

@@ -25,15 +25,32 @@ MAX_RECIPIENTS = 2000
 
 def parse_time(value, label: str) -> datetime:
     """An ISO 8601 time; without an offset it is the bureau's local time (CONTRACT.md)."""
-    if not isinstance(value, str) or len(value) > 40:
-        raise Invalid(f"{label}必须是 ISO 8601 时间，如 2018-03-05T09:30:00+08:00", "invalid_time")
+    problem = Invalid(f"{label}必须是 ISO 8601 时间，如 2018-03-05T09:30:00+08:00", "invalid_time")
+    if not isinstance(value, str) or len(value) > 40 or "\x00" in value:
+        raise problem
     try:
         moment = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise Invalid(f"{label}必须是 ISO 8601 时间，如 2018-03-05T09:30:00+08:00", "invalid_time") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=LOCAL_TZ)
-    return moment.astimezone(LOCAL_TZ)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=LOCAL_TZ)
+        moment = moment.astimezone(LOCAL_TZ)
+    except (ValueError, OverflowError):
+        raise problem from None
+    if not 1900 <= moment.year <= 9998:
+        raise problem
+    return moment
+
+
+def check_entry(user, year: int) -> None:
+    """403 for someone who never enters OA data; 422 for a year without a scheme; 403 when
+    the office is not responsible for 信息管理 in that year."""
+    from flask import current_app
+
+    if not may_enter(user, current_app.config["CURRENT_YEAR"]) and not may_enter(user, year):
+        raise Forbidden("只有负责“信息管理”考核的科室可以录入 OA 文件")
+    if scheme_or_none(year) is None:
+        raise Invalid(f"{year}年度的考核方案尚未导入", "unknown_year")
+    if not may_enter(user, year):
+        raise Forbidden("只有负责“信息管理”考核的科室可以录入 OA 文件")
 
 
 def may_enter(user, year: int) -> bool:
@@ -66,8 +83,9 @@ def _document_fields(payload: dict) -> dict:
             raise Invalid(f"{username} 的签收时间早于发送时间", "invalid_time")
         seen[username] = signed_at
     oa_id = payload.get("oa_id")
-    if oa_id is not None and (not isinstance(oa_id, (str, int)) or isinstance(oa_id, bool)):
-        raise Invalid("oa_id 必须是文字或数字", "invalid_oa_id")
+    if oa_id is not None and (not isinstance(oa_id, (str, int)) or isinstance(oa_id, bool)
+                              or len(str(oa_id)) > 100 or "\x00" in str(oa_id)):
+        raise Invalid("oa_id 必须是不超过 100 字的文字或数字", "invalid_oa_id")
     return {"title": title, "kind": kind, "sent_at": sent_at, "recipients": seen,
             "oa_id": str(oa_id) if oa_id is not None else None}
 
@@ -94,8 +112,7 @@ def save_document(user, payload: dict) -> tuple[OaDocument, bool]:
     if not isinstance(payload, dict):
         raise BadRequest("请求体必须是 JSON 对象", "malformed_json")
     fields = _document_fields(payload)
-    if not may_enter(user, fields["sent_at"].astimezone(LOCAL_TZ).year):
-        raise Forbidden("只有负责“信息管理”考核的科室可以录入 OA 文件")
+    check_entry(user, fields["sent_at"].year)
     document = None
     if fields["oa_id"] is not None:
         document = db.session.scalar(db.select(OaDocument).filter_by(oa_id=fields["oa_id"]))
@@ -276,12 +293,16 @@ def import_documents(user, upload) -> dict:
             continue
         key = (fields["oa_id"],) if fields["oa_id"] else (fields["title"], kind, fields["sent_at"])
         entry = documents.setdefault(key, {**fields, "recipients": {}})
+        if (entry["title"], entry["kind"], entry["sent_at"]) != (fields["title"], kind, fields["sent_at"]):
+            errors.append({"row": row["_row"], "message": f"OA编号 {fields['oa_id']} 在前面的行中是另一份文件"
+                                                          "（标题、类型或发送时间不同）"})
+            continue
         entry["recipients"].update(fields["recipients"])
     if errors:
         raise RowErrors(errors)
-    years = {f["sent_at"].astimezone(LOCAL_TZ).year for f in documents.values()}
-    if not all(may_enter(user, y) for y in years):
-        raise Forbidden("只有负责“信息管理”考核的科室可以导入 OA 文件")
+    years = {f["sent_at"].year for f in documents.values()}
+    for year in sorted(years):
+        check_entry(user, year)
     created = updated = 0
     for fields in documents.values():
         document = _find(fields)

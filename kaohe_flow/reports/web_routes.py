@@ -1,30 +1,15 @@
 """Pages of the reports: the ranking, the print-friendly 附件3, and downloads for the signed-in
 user (session auth), so the pages can link to them."""
-from functools import wraps
-
 from flask import current_app, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from ..errors import ServiceError
 from ..timeutil import parse_year
 from ..web import bp
+from ..web.helpers import refusals_as_pages
 from . import exports
 from .charts import bar_chart, heat_legend, heat_level
 from .ranking import loss_matrix
 from .ranking import ranking as rank_rows
-
-
-def refusals_as_pages(view):
-    """A refusal (404 for a sheet one may not see, …) as the app's error page."""
-
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        try:
-            return view(*args, **kwargs)
-        except ServiceError as exc:
-            return render_template("error.html", status=exc.status, message=exc.message), exc.status
-
-    return wrapper
 
 
 @bp.get("/ranking")

@@ -3,7 +3,7 @@ change committed together with the deduction records it moves (see `info_report`
 file and the year's tracking are in `info_quotas`).
 
 Who enters: members and heads of an office responsible for the scheme item of the quota file's
-rule (信息宣传 → 办公室, 党委办 in 2018); nobody else (403).
+rule (信息宣传; two offices in 2018, read from the scheme); nobody else (403).
 Who reads: leaders, viewers, admins and those offices read every unit; a unit reads its own
 row and its own items; bureau-level accounts without a role that reads, nothing.
 """

@@ -12,6 +12,7 @@ from ..errors import ServiceError
 from ..timeutil import parse_int
 from ..workflow.machine import ACTION_LABELS
 from . import bp
+from .helpers import error_page, flash_refusal, form_version, refusals_as_pages
 from .views import ACTION_DONE, _year
 
 
@@ -52,27 +53,18 @@ def _render(application_id: int, status: int = 200, typed: dict | None = None, o
 
 
 def _refused(application_id: int, exc: ServiceError, typed: dict, open_action: str | None = None):
-    flash("此页面已被他人修改，请刷新后重试（您填写的内容保留在下方）" if exc.code == "stale_version" else exc.message,
-          "error")
+    flash_refusal(exc)
     try:
         return _render(application_id, exc.status, typed, open_action)
     except ServiceError as inner:
-        return render_template("error.html", status=inner.status, message=inner.message), inner.status
+        return error_page(inner)
 
 
 @bp.get("/bonus/<id:application_id>")
 @login_required
+@refusals_as_pages
 def bonus_page(application_id):
-    try:
-        return _render(application_id)
-    except ServiceError as exc:
-        return render_template("error.html", status=exc.status, message=exc.message), exc.status
-
-
-def _version():
-    raw = request.form.get("version")
-    value = parse_int(raw)
-    return raw if value is None else value
+    return _render(application_id)
 
 
 @bp.post("/bonus/<id:application_id>/edit")
@@ -80,7 +72,7 @@ def _version():
 def bonus_edit(application_id):
     typed = {f: request.form[f] for f in ("project", "points_requested", "points_proposed") if f in request.form}
     try:
-        bonus.update(current_user, application_id, {"version": _version(), **typed})
+        bonus.update(current_user, application_id, {"version": form_version(), **typed})
     except ServiceError as exc:
         return _refused(application_id, exc, typed)
     flash("已保存", "success")
@@ -91,7 +83,7 @@ def bonus_edit(application_id):
 @login_required
 def bonus_attach(application_id):
     try:
-        bonus.add_attachment(current_user, application_id, single_file(request.files), _version())
+        bonus.add_attachment(current_user, application_id, single_file(request.files), form_version())
     except ServiceError as exc:
         return _refused(application_id, exc, {})
     flash("证书已上传", "success")
@@ -102,9 +94,9 @@ def bonus_attach(application_id):
 @login_required
 def attachment_delete(attachment_id):
     try:
-        application = bonus.remove_attachment(current_user, attachment_id, _version())
+        application = bonus.remove_attachment(current_user, attachment_id, form_version())
     except ServiceError as exc:
-        return render_template("error.html", status=exc.status, message=exc.message), exc.status
+        return error_page(exc)
     flash("证书已删除", "success")
     return redirect(url_for("web.bonus_page", application_id=application.id))
 
@@ -115,7 +107,7 @@ def attachment_download(attachment_id):
     try:
         attachment = attachments.get_visible(current_user, attachment_id)
     except ServiceError as exc:
-        return render_template("error.html", status=exc.status, message=exc.message), exc.status
+        return error_page(exc)
     return attachment_response(attachment, inline=request.args.get("inline") == "1")
 
 
@@ -125,7 +117,7 @@ def bonus_action(application_id, action):
     typed = {k: request.form.get(k) for k in ("comment", "points_proposed", "opinion", "points_granted")
              if request.form.get(k) not in (None, "")}
     try:
-        bonus.fire_action(current_user, application_id, action, {"version": _version(), **typed})
+        bonus.fire_action(current_user, application_id, action, {"version": form_version(), **typed})
     except ServiceError as exc:
         return _refused(application_id, exc, typed, open_action=action)
     flash(ACTION_DONE.get(action, f"已{ACTION_LABELS.get(action, '完成')}"), "success")

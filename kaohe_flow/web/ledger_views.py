@@ -11,6 +11,7 @@ from ..org.queries import resolve_unit, units_by_name
 from ..scheme.queries import scheme_or_none
 from ..timeutil import parse_int
 from . import bp
+from .helpers import error_page, flash_refusal, form_version, refusals_as_pages
 from .views import _year
 
 FIELDS = ("unit", "rule", "count", "date", "people", "note")
@@ -65,26 +66,18 @@ def _render_record(record_id: int, status: int = 200, typed: dict | None = None)
 
 
 def _refused(record_id, exc: ServiceError, typed=None):
-    flash("此页面已被他人修改，请刷新后重试" if exc.code == "stale_version" else exc.message, "error")
+    flash_refusal(exc)
     try:
         return _render_record(record_id, exc.status, typed)
     except ServiceError as inner:
-        return render_template("error.html", status=inner.status, message=inner.message), inner.status
+        return error_page(inner)
 
 
 @bp.get("/deductions/<id:record_id>")
 @login_required
+@refusals_as_pages
 def deduction_page(record_id):
-    try:
-        return _render_record(record_id)
-    except ServiceError as exc:
-        return render_template("error.html", status=exc.status, message=exc.message), exc.status
-
-
-def _version():
-    raw = request.form.get("version")
-    value = parse_int(raw)
-    return raw if value is None else value
+    return _render_record(record_id)
 
 
 @bp.post("/deductions/<id:record_id>/edit")
@@ -92,7 +85,7 @@ def _version():
 def deduction_edit(record_id):
     payload = {k: v for k, v in _payload(request.form).items() if k in request.form and k != "unit"}
     try:
-        ledger.update(current_user, record_id, {"version": _version(), **payload})
+        ledger.update(current_user, record_id, {"version": form_version(), **payload})
     except ServiceError as exc:
         return _refused(record_id, exc, {k: request.form.get(k, "") for k in FIELDS})
     flash("记录已更正", "success")
@@ -103,7 +96,7 @@ def deduction_edit(record_id):
 @login_required
 def deduction_withdraw(record_id):
     try:
-        ledger.withdraw(current_user, record_id, {"version": _version(), "comment": request.form.get("comment")})
+        ledger.withdraw(current_user, record_id, {"version": form_version(), "comment": request.form.get("comment")})
     except ServiceError as exc:
         return _refused(record_id, exc, {"comment": request.form.get("comment", "")})
     flash("记录已撤销", "success")
@@ -114,7 +107,7 @@ def deduction_withdraw(record_id):
 @login_required
 def deduction_evidence(record_id):
     try:
-        ledger.add_evidence(current_user, record_id, single_file(request.files), _version())
+        ledger.add_evidence(current_user, record_id, single_file(request.files), form_version())
     except ServiceError as exc:
         return _refused(record_id, exc)
     flash("证据已上传", "success")

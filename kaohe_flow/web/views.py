@@ -6,13 +6,14 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..audit.service import steps_of
 from ..errors import ServiceError
-from ..timeutil import parse_int, parse_year
+from ..timeutil import parse_year
 from ..workflow.machine import ACTION_LABELS
 from ..org import service as org_service
 from ..bonus import queries as bonus_queries
 from ..sheets import queries
 from ..sheets import service as sheets
 from . import bp
+from .helpers import error_page, flash_refusal, form_version, refusals_as_pages
 from .forms import LoginForm
 
 ACTION_DONE = {"submit": "已提交扎口科室审核", "withdraw": "已撤回", "approve": "已审核通过，进入责任科室会签",
@@ -90,15 +91,9 @@ def _render_sheet(sheet_id: int, *, status: int = 200, typed: dict | None = None
 
 @bp.get("/sheets/<id:sheet_id>")
 @login_required
+@refusals_as_pages
 def sheet_page(sheet_id):
-    try:
-        return _render_sheet(sheet_id)
-    except ServiceError as exc:
-        return render_template("error.html", status=exc.status, message=exc.message), exc.status
-
-
-def _version() -> int | None:
-    return parse_int(request.form.get("version"))
+    return _render_sheet(sheet_id)
 
 
 @bp.post("/sheets/<id:sheet_id>/rows")
@@ -112,14 +107,14 @@ def save_rows(sheet_id):
         return redirect(url_for("web.sheet_page", sheet_id=sheet_id))
     changes = _changed_rows(request.form)
     typed = {"kind": kind, "rows": changes, "comment": request.form.get("comment", "")}
-    version = _version()
+    version = form_version()
     try:
         if changes:
             version = sheets.update_rows(current_user, sheet_id, kind, version, changes).version
         if then:
             sheets.fire_action(current_user, sheet_id, then, {"version": version, "comment": typed["comment"]})
     except ServiceError as exc:
-        if changes and version != _version():  # the scores were saved; only the action was refused
+        if changes and version != form_version():  # the scores were saved; only the action was refused
             typed["rows"] = {}
             exc.message = f"分值已保存，但未能{ACTION_LABELS[then]}：{exc.message}"
         return _refused(sheet_id, exc, typed, open_action=then)
@@ -152,7 +147,7 @@ def _changed_rows(form) -> dict:
 @bp.post("/sheets/<id:sheet_id>/key-deduction")
 @login_required
 def save_key_deduction(sheet_id):
-    payload = {"version": _version(), "points": request.form.get("points", "").strip() or "0",
+    payload = {"version": form_version(), "points": request.form.get("points", "").strip() or "0",
                "reason": request.form.get("reason", "")}
     try:
         sheets.set_key_deduction(current_user, sheet_id, payload)
@@ -165,7 +160,7 @@ def save_key_deduction(sheet_id):
 @bp.post("/sheets/<id:sheet_id>/actions/<action>")
 @login_required
 def sheet_action(sheet_id, action):
-    payload = {"version": _version(), "comment": request.form.get("comment", ""),
+    payload = {"version": form_version(), "comment": request.form.get("comment", ""),
                "items": request.form.getlist("items") or None}
     try:
         sheets.fire_action(current_user, sheet_id, action, payload)
@@ -178,11 +173,8 @@ def sheet_action(sheet_id, action):
 
 def _refused(sheet_id: int, exc: ServiceError, typed: dict, open_action: str | None = None):
     """Show why, keep what the user typed, on the same page."""
-    if exc.code == "stale_version":
-        flash("此页面已被他人修改，请刷新后重试（您填写的内容保留在下方）", "error")
-    else:
-        flash(exc.message, "error")
+    flash_refusal(exc)
     try:
         return _render_sheet(sheet_id, status=exc.status, typed=typed, errors=exc.fields, open_action=open_action)
     except ServiceError as inner:
-        return render_template("error.html", status=inner.status, message=inner.message), inner.status
+        return error_page(inner)

@@ -1,14 +1,14 @@
 """API routes for information reporting (附件4): adopted items and the year's report."""
 from flask import g, jsonify, request
 
-from ..errors import BadRequest, Invalid
-from ..org.queries import resolve_unit
+from ..errors import BadRequest
 from ..points import fmt_points
 from ..timeutil import parse_year
 from ..trackers import info
 from ..trackers import info_report as reports
 from ..trackers.imports import RowErrors
 from . import body, bp
+from .views import unit_arg
 
 
 @bp.errorhandler(RowErrors)
@@ -55,12 +55,7 @@ def _required_year() -> int:
 
 @bp.get("/info-items")
 def info_item_list():
-    unit_id = None
-    if request.args.get("unit"):
-        unit = resolve_unit(request.args["unit"])
-        if unit is None:
-            raise Invalid(f"没有名为“{request.args['unit']}”的单位", "unknown_unit")
-        unit_id = unit.id
+    unit_id = unit_arg()
     return jsonify({"items": [item_json(i) for i in info.list_items(g.api_user, _required_year(), unit_id)]})
 
 

@@ -3,24 +3,17 @@ from flask import g, jsonify, request
 
 from ..attachments import single_file
 from ..audit.service import steps_of
-from ..errors import Invalid
 from ..ledger import queries as ledger_queries
 from ..ledger import service as ledger
-from ..org.queries import resolve_unit
 from . import body, bp
 from .bonus_views import _optional_version
 from .serialize import attachment_json, deduction_json, history_json
-from .views import _year_arg
+from .views import _year_arg, unit_arg
 
 
 @bp.get("/deductions")
 def deduction_list():
-    unit_id = None
-    if request.args.get("unit"):
-        unit = resolve_unit(request.args["unit"])
-        if unit is None:
-            raise Invalid(f"没有名为“{request.args['unit']}”的单位", "unknown_unit")
-        unit_id = unit.id
+    unit_id = unit_arg()
     records = ledger_queries.list_visible(g.api_user, _year_arg(), unit_id)
     return jsonify({"items": [deduction_json(r) for r in records]})
 

@@ -2,11 +2,12 @@
 from flask import g, jsonify, request
 
 from ..audit.service import steps_of
-from ..errors import BadRequest
+from ..errors import BadRequest, Invalid
 from ..timeutil import parse_year
 from ..extensions import db
 from ..org import service as org_service
 from ..org.models import Unit
+from ..org.queries import resolve_unit
 from ..bonus import queries as bonus_queries
 from ..sheets import queries
 from ..sheets import service as sheets
@@ -23,6 +24,17 @@ def _year_arg() -> int | None:
     if year is None:
         raise BadRequest("参数 year 必须是四位年份", "bad_year")
     return year
+
+
+def unit_arg() -> int | None:
+    """The `unit` filter of a list: a code, a name or any alias (422 for an unknown one)."""
+    raw = request.args.get("unit")
+    if not raw:
+        return None
+    unit = resolve_unit(raw)
+    if unit is None:
+        raise Invalid(f"没有名为“{raw}”的单位", "unknown_unit")
+    return unit.id
 
 
 @bp.post("/tokens")

@@ -56,10 +56,10 @@ def test_next_redirects_stay_on_site(client, target, lands):
 
 def test_forms_need_a_csrf_token(db_url):
     app = make_app(db_url, WTF_CSRF_ENABLED=True)
-    from conftest import reset_database
+    from conftest import restore_seed
 
     with app.app_context():
-        reset_database()
+        restore_seed()
     client = app.test_client()
     r = client.post("/login", data={"username": "bgs", "password": "demo12345"})
     assert r.status_code == 400 and "安全校验" in r.get_data(as_text=True)

@@ -38,15 +38,23 @@ def walk(api, sid, unit, gate, leader, lose="0", key=None):
 
 
 @pytest.fixture
-def year(api, sheet_id):
+def year(app, api, sheet_id):
     """Totals 100, 99.5, 99, 99 (with a key deduction), 98 → ranks 1, 2, 3, 3, 5; 燃管站 waits at the gate
-    with a self-scored 100 (not ranked); every other unit is an empty draft."""
-    walk(api, sheet_id("bgs"), "bgs", "rjk", "leader1")
-    walk(api, sheet_id("csk"), "csk", "rjk", "leader1", lose="0.5")
-    walk(api, sheet_id("fzglk"), "fzglk", "rjk", "leader1", lose="1")
-    walk(api, sheet_id("dwb"), "dwb", "rjk", "leader1", key="1")
-    walk(api, sheet_id("szc"), "szc", "gysyk", "leader3", lose="2")
-    walk(api, sheet_id("rgz"), "rgz", "gysyk", None)
+    with a self-scored 100 (not ranked); every other unit is an empty draft. Walked once, restored
+    for every test that reads it."""
+    from conftest import restore_world
+
+    def build():
+        walk(api, sheet_id("bgs"), "bgs", "rjk", "leader1")
+        walk(api, sheet_id("csk"), "csk", "rjk", "leader1", lose="0.5")
+        walk(api, sheet_id("fzglk"), "fzglk", "rjk", "leader1", lose="1")
+        walk(api, sheet_id("dwb"), "dwb", "rjk", "leader1", key="1")
+        walk(api, sheet_id("szc"), "szc", "gysyk", "leader3", lose="2")
+        walk(api, sheet_id("rgz"), "rgz", "gysyk", None)
+        return dict(api.tokens)
+
+    with app.app_context():
+        api.tokens.update(restore_world("reports_year", build))
 
 
 def ranking(api, who, year=YEAR):

@@ -1,6 +1,7 @@
 """Settings read from the environment, with safe defaults for the embedded demo."""
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 
@@ -29,10 +30,37 @@ def load_config(instance_path: Path) -> dict:
         # the multipart envelope and the form's other fields.
         "UPLOAD_LIMIT_BYTES": int(os.environ.get("UPLOAD_LIMIT_BYTES", str(10 * 1024 * 1024))),
         "MAX_CONTENT_LENGTH": int(os.environ.get("UPLOAD_LIMIT_BYTES", str(10 * 1024 * 1024))) + 256 * 1024,
+        # Certificates of one application, evidence of one deduction record: at most this many files.
+        "MAX_FILES_PER_RECORD": int(os.environ.get("MAX_FILES_PER_RECORD", "20")),
         # 附件5: working time runs in office hours only; the bureau sets its own.
         "OA_OFFICE_HOURS": os.environ.get("OA_OFFICE_HOURS", "08:30-12:00,13:30-17:30"),
         "CURRENT_YEAR": int(os.environ.get("KAOHE_YEAR", "2018")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
+        # `production` means served over TLS: Secure cookies and HSTS (see finish_config).
+        "KAOHE_ENV": os.environ.get("KAOHE_ENV", "development"),
+        "HSTS_MAX_AGE": int(os.environ.get("HSTS_MAX_AGE", str(365 * 24 * 3600))),
+        # Behind a reverse proxy that sets X-Forwarded-For/-Proto: how many proxies to trust
+        # (0: none), so that security events record the client's address, not the proxy's.
+        "PROXY_HOPS": int(os.environ.get("PROXY_HOPS", "0")),
+        # Sign-in throttling: this many failures for one username within the window lock it
+        # until the window has passed (OWASP ASVS 6.3). Counted in Redis when REDIS_URL is set,
+        # so that every app server shares the count; in the process's memory otherwise.
+        "LOGIN_MAX_FAILURES": int(os.environ.get("LOGIN_MAX_FAILURES", "5")),
+        "LOGIN_FAILURE_WINDOW_SECONDS": int(os.environ.get("LOGIN_FAILURE_WINDOW_SECONDS", str(15 * 60))),
+        "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        # Server-side page sessions end after this long without a request, and this long in all.
+        "SESSION_IDLE_MINUTES": int(os.environ.get("SESSION_IDLE_MINUTES", "30")),
+        "SESSION_ABSOLUTE_HOURS": int(os.environ.get("SESSION_ABSOLUTE_HOURS", "12")),
     }
+
+
+def finish_config(config) -> None:
+    """Settings that follow from others, applied after a test's or an instance's overrides."""
+    # A signed cookie is not accepted longer than the server-side session it carries may last.
+    config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=config["SESSION_ABSOLUTE_HOURS"])
+    if config.get("KAOHE_ENV") == "production":
+        # Only ever sent over TLS (a proxy terminating TLS in front of gunicorn is enough).
+        config["SESSION_COOKIE_SECURE"] = True
+        config["REMEMBER_COOKIE_SECURE"] = True

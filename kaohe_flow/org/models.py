@@ -120,3 +120,32 @@ class ApiToken(db.Model):
     @property
     def usable(self) -> bool:
         return self.revoked_at is None and as_utc(self.expires_at) > utcnow() and self.user.active
+
+
+class UserSession(db.Model):
+    """A signed-in page session, held on the server so that sign-out, deactivation and a new
+    password end it: the browser's cookie carries only the plain token, the table its hash."""
+
+    __tablename__ = "user_sessions"
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)  # sha256 of the cookie's token
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    ip: Mapped[str | None] = mapped_column(sa.String(64))
+    user_agent: Mapped[str | None] = mapped_column(sa.String(300))
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+    @staticmethod
+    def hash(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    @classmethod
+    def begin(cls, user: User, ip: str | None, user_agent: str | None) -> tuple["UserSession", str]:
+        """A new session row and the plain token for the cookie, which is never stored."""
+        plain = secrets.token_urlsafe(32)
+        now = utcnow()
+        row = cls(id=cls.hash(plain), user=user, created_at=now, last_seen_at=now,
+                  ip=(ip or "")[:64] or None, user_agent=(user_agent or "")[:300] or None)
+        return row, plain

@@ -6,7 +6,10 @@ from flask import current_app
 
 from ..errors import BadRequest, Invalid, Unauthorized
 from ..extensions import db
+from ..security import events, throttle
+from ..security import sessions as page_sessions
 from ..timeutil import utcnow
+from ..uow import operation
 from .models import ApiToken, Unit, User
 
 DEMO_PASSWORD = "demo12345"
@@ -33,15 +36,34 @@ def authenticate(username, password) -> User | None:
     return user if user.check_password(password) else None
 
 
+def check_sign_in(username, password, channel: str) -> User:
+    """The user for these credentials, throttled per username (page and API share the count):
+    429 while the name is locked, whatever the password; 401 for wrong credentials."""
+    key = throttle.key_for(username)
+    try:
+        throttle.refuse_if_locked(key)
+    except throttle.TooManyAttempts as exc:
+        events.record_refusal("locked", key, f"{channel}: refused, retry after {exc.retry_after}s")
+        raise
+    user = authenticate(username, password)
+    if user is None:
+        locks_now = throttle.count_failure(key)
+        events.record_refusal("login_failed", key, channel)
+        if locks_now:
+            events.record_refusal("locked", key, f"{channel}: locked after repeated failures")
+        raise Unauthorized("用户名或密码错误", "bad_credentials")
+    return user
+
+
+@operation
 def issue_token(username, password) -> str:
     """POST /api/v1/tokens: a new bearer token for valid credentials."""
     if not username or not password:
         raise BadRequest("请提供用户名（username）和密码（password）", "credentials_required")
-    user = authenticate(username, password)
-    if user is None:
-        raise Unauthorized("用户名或密码错误", "bad_credentials")
+    user = check_sign_in(username, password, "api")
     row, plain = ApiToken.issue(user, current_app.config["TOKEN_TTL_HOURS"])
     db.session.add(row)
+    events.add("token_issued", user.username)
     db.session.commit()
     return plain
 
@@ -52,13 +74,52 @@ def user_for_token(plain: str) -> User | None:
     return row.user if row is not None and row.usable else None
 
 
+@operation
 def revoke_token(plain: str) -> bool:
     row = db.session.scalar(db.select(ApiToken).filter_by(token_hash=ApiToken.hash(plain)))
     if row is None or row.revoked_at is not None:
         return False
     row.revoked_at = utcnow()
+    events.add("token_revoked", row.user.username)
     db.session.commit()
     return True
+
+
+def end_sessions(user: User) -> None:
+    """End every page session and revoke every API token of `user`, in the caller's unit of work
+    (deactivation, a changed or reset password: whoever held them is signed out everywhere)."""
+    page_sessions.end_all(user.id)
+    db.session.execute(
+        db.update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+@operation
+def set_active(actor: User | None, user: User, active: bool) -> User:
+    """Activate or deactivate an account; deactivating ends its sessions and tokens at once."""
+    user.active = bool(active)
+    if not user.active:
+        end_sessions(user)
+    who = actor.username if actor is not None else "-"
+    events.add("user_changed", user.username, f"{'activated' if user.active else 'deactivated'} by {who}")
+    db.session.commit()
+    return user
+
+
+@operation
+def set_password(actor: User | None, user: User, password: str) -> User:
+    """A new password, set by its owner (password_changed) or by someone else (password_reset);
+    every session and token of the account ends, the caller's own current one included."""
+    if len(password or "") < 8:
+        raise Invalid("密码至少 8 位")
+    user.set_password(password, _hash_method())
+    end_sessions(user)
+    own = actor is not None and actor.id == user.id
+    events.add("password_changed" if own else "password_reset", user.username,
+               "" if own else f"by {actor.username if actor is not None else '-'}")
+    db.session.commit()
+    return user
 
 
 def create_user(username: str, name: str, password: str, roles, unit_code: str | None = None) -> User:

@@ -1,14 +1,16 @@
 """Page routes: parse the form, call one service, render or redirect with a message."""
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import current_app, flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
 
 from ..audit.service import steps_of
 from ..errors import ServiceError
 from ..timeutil import parse_year
 from ..workflow.machine import ACTION_LABELS
 from ..org import service as org_service
+from ..security import sessions
+from ..security.throttle import TooManyAttempts
 from ..bonus import queries as bonus_queries
 from ..sheets import queries
 from ..sheets import service as sheets
@@ -38,18 +40,24 @@ def _year() -> int:
 def login():
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        user = org_service.authenticate(form.username.data, form.password.data)
-        if user is not None:
-            login_user(user)
+        try:
+            user = org_service.check_sign_in(form.username.data, form.password.data, "page")
+        except TooManyAttempts as exc:
+            response = make_response(render_template("login.html", form=form, locked=exc.message), 429)
+            response.headers["Retry-After"] = str(exc.retry_after)
+            return response
+        except ServiceError as exc:
+            flash(exc.message, "error")
+        else:
+            sessions.sign_in(user)
             return redirect(_safe_next(form.next.data))
-        flash("用户名或密码错误", "error")
     return render_template("login.html", form=form)
 
 
 @bp.post("/logout")
 @login_required
 def logout():
-    logout_user()
+    sessions.sign_out()
     flash("已退出登录", "info")
     return redirect(url_for("web.login"))
 

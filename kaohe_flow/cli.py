@@ -17,6 +17,7 @@ def init_app(app):
     app.cli.add_command(create_user_command)
     app.cli.add_command(bootstrap_command)
     app.cli.add_command(trackers_sync_command)
+    app.cli.add_command(verify_audit_command)
 
 
 def _seed() -> list[int]:
@@ -97,20 +98,28 @@ def create_user_command(username, name, unit_code, roles, password):
 def trackers_sync_command(year):
     """Recompute the deduction records the trackers derive (附件4 info, 附件5 OA) for a year.
 
-    Writes and the OA report keep them in step already; run this daily (cron) so that a month
-    that has just ended, or a document left unsigned past 48 hours, is counted without waiting.
+    Writes keep them in step already and reports never store; run this daily (cron) so that a
+    month that has just ended, or a document left unsigned past 48 hours, reaches the sheets'
+    suggested scores without waiting for the next entry.
     """
-    from .trackers import oa
-    from .trackers.info_quotas import info_year
-    from .trackers.info_report import recompute
+    from .trackers.sync import sync_year
 
     year = year or current_app.config["CURRENT_YEAR"]
     try:
-        oa_stats = oa.sync(year)
-        iy = info_year(year)
-        info_stats = recompute(iy) if iy is not None else {}
+        stats = sync_year(year)
     except ServiceError as exc:
-        db.session.rollback()
         raise click.ClickException(exc.message) from None
-    db.session.commit()
-    click.echo(f"{year}年度：OA 记录 {oa_stats or '无变化'}；信息报送记录 {info_stats or '无变化'}")
+    click.echo(f"{year}年度：OA 记录 {stats['oa'] or '无变化'}；信息报送记录 {stats['info'] or '无变化'}")
+
+
+@click.command("verify-audit")
+@with_appcontext
+def verify_audit_command():
+    """Check that no history or audit entry was changed, deleted or reordered in the database."""
+    from .audit.chain import verify_chains
+
+    result = verify_chains()
+    for line in result.lines():
+        click.echo(line)
+    if not result.ok:
+        raise SystemExit(1)

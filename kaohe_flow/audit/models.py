@@ -2,17 +2,22 @@
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
 from ..timeutil import utcnow
+from .chain import AppendOnlyError, ChainedMixin, ChainHead, chained  # noqa: F401
 
 CAPACITIES = ("unit_member", "unit_head", "gate", "responsible_office", "leader", "admin", "system")
 
 
-class HistoryEntry(db.Model):
-    """One step: when, who, in which capacity, what, from which state to which, and why."""
+@chained
+class HistoryEntry(ChainedMixin, db.Model):
+    """One step: when, who, in which capacity, what, from which state to which, and why.
+
+    Append-only and hash-chained (see chain.py): the ORM refuses to change or delete a step, and
+    on PostgreSQL so does a trigger; `flask verify-audit` finds a step changed behind the app.
+    """
 
     __tablename__ = "history"
     __table_args__ = (sa.Index("ix_history_record", "record_kind", "record_id"),)
@@ -31,13 +36,3 @@ class HistoryEntry(db.Model):
     old: Mapped[str | None] = mapped_column(sa.Text)
     new: Mapped[str | None] = mapped_column(sa.Text)
     items: Mapped[list | None] = mapped_column(sa.JSON)  # rows named by a responsible office's return
-
-
-class AppendOnlyError(RuntimeError):
-    """Raised when code tries to change or delete a history step."""
-
-
-@event.listens_for(HistoryEntry, "before_update")
-@event.listens_for(HistoryEntry, "before_delete")
-def _refuse_rewrite(mapper, connection, target):
-    raise AppendOnlyError("history is append-only")

@@ -2,7 +2,9 @@
 import io
 import re
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+from files import tiny_png
+
+PNG = tiny_png()
 
 
 def login(client, username):

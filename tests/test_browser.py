@@ -13,7 +13,8 @@ from decimal import Decimal
 import pytest
 from werkzeug.serving import make_server
 
-from conftest import database_url, make_app, reset_database
+from conftest import database_url, make_app, restore_seed
+from files import tiny_png
 from kaohe_flow.extensions import db
 from kaohe_flow.org.service import DEMO_PASSWORD
 
@@ -84,7 +85,7 @@ def live_server(browser, tmp_path_factory):
         return
     app = make_app(database_url(tmp_path_factory), WTF_CSRF_ENABLED=True)
     with app.app_context():
-        reset_database()
+        restore_seed()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="kaohe-live-server", daemon=True)
     thread.start()
@@ -418,9 +419,7 @@ def test_the_sheet_page_renders_on_a_phone(browser, live_server, tmp_path):
 def test_an_application_with_an_uploaded_certificate_reaches_final_points(browser, live_server, tmp_path):
     """防震管理科 files an application for 特别附加分 with a certificate, through the pages only."""
     certificate = tmp_path / "防震减灾先进集体证书.png"
-    certificate.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00"
-                            b"\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18"
-                            b"\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
+    certificate.write_bytes(tiny_png())
     with people(browser, live_server) as person:
         page = person("fzglk.staff")
         with page.expect_navigation():

@@ -4,6 +4,7 @@ import io
 
 import pytest
 
+from files import tiny_pdf
 from flow import Flow
 
 
@@ -127,10 +128,10 @@ def test_evidence_follows_the_attachment_rules(api):
     def upload(data, name, who="bgs"):
         return api.as_(who).post(f"/api/v1/deductions/{rid}/evidence", content_type="multipart/form-data",
                                  data={"file": (io.BytesIO(data), name)})
-    r = upload(b"%PDF-1.4\n%%EOF\n", "督查通报.pdf")
+    r = upload(tiny_pdf(), "督查通报.pdf")
     assert r.status_code == 201 and r.get_json()["content_type"] == "application/pdf"
     assert upload(b"<html>", "x.pdf").status_code == 422
-    assert upload(b"%PDF-1.4\n", "x.pdf", who="dwb").status_code == 403
+    assert upload(tiny_pdf(), "x.pdf", who="dwb").status_code == 403
     aid = r.get_json()["id"]
     assert api.as_("szc").get(f"/api/v1/attachments/{aid}").status_code == 200
     assert api.as_("rgz").get(f"/api/v1/attachments/{aid}").status_code == 404

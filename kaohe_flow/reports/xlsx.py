@@ -1,10 +1,13 @@
 """The year as one Excel workbook: the ranking first, then one worksheet per unit laid out
-like 附件3. Numbers are written as numbers (openpyxl writes Decimal natively)."""
+like 附件3. Numbers are written as numbers (openpyxl writes Decimal natively); every text is
+written as text, never as a formula (CONTRACT.md, issue 8: a reason typed as =HYPERLINK(…)
+must not become a live link in the director's Excel)."""
 import re
 from decimal import Decimal
 from io import BytesIO
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
@@ -49,6 +52,36 @@ def sheet_title(name: str, taken: set[str]) -> str:
     return title
 
 
+# What Excel, or a CSV opened in it, could read as the start of a formula (CONTRACT.md).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def put_text(cell, text: str | None):
+    """A text cell holding exactly what was typed. openpyxl turns any string starting with "="
+    into a formula (and "#N/A" into an error): the type is set to string after the value, and
+    risky first characters get Excel's quote prefix so that editing the cell keeps it text
+    (the prefix is a style flag, not a character in the value). Line ends become Excel's "\n"
+    (XML would turn a bare CR into one anyway); control characters Excel cannot store, which
+    no one can see, are dropped rather than failing the export."""
+    if text is None or text == "":
+        cell.value = None
+        return
+    text = str(text)
+    cell.value = ILLEGAL_CHARACTERS_RE.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    cell.data_type = "s"
+    if text.startswith(FORMULA_START):
+        cell.quotePrefix = True
+
+
+def as_text_only(wb):
+    """The last guard: no cell of this workbook is a formula or an error value, whoever wrote it."""
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.data_type in ("f", "e"):
+                    cell.data_type = "s"
+
+
 def put_number(cell, value: Decimal | None):
     """A Decimal as a number cell, shown with up to two decimals (96.5, 100, 97.25)."""
     if value is None:
@@ -74,6 +107,7 @@ def year_workbook(user, year: int) -> bytes:
     for r in sorted(rows, key=lambda r: r.unit.position):
         sheet_view = queries.view(user, r.sheet, queries.scheme_for(year), r.facts)
         _unit_sheet(wb.create_sheet(sheet_title(r.unit.name, taken)), sheet_view)
+    as_text_only(wb)
     out = BytesIO()
     wb.save(out)
     return out.getvalue()
@@ -95,15 +129,25 @@ def _line(ws, row: int, values, *, bold=False, numbers=()):
         if col in numbers:
             put_number(cell, value)
             cell.alignment = CENTER
+        elif isinstance(value, str):
+            put_text(cell, value)
+            cell.alignment = WRAP
         else:
-            cell.value = value if value not in (None, "") else None
+            cell.value = value  # a rank (int) or nothing
             cell.alignment = WRAP
         cell.font, cell.border = font(bold=bold), BORDER
 
 
+def _text(ws, row: int, col: int, text: str, cell_font: Font):
+    cell = ws.cell(row=row, column=col)
+    put_text(cell, text)
+    cell.font = cell_font
+
+
 def _title(ws, text: str, last_col: int):
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=last_col)
-    ws.cell(row=1, column=1, value=text).font = font(16, bold=True)
+    put_text(ws.cell(row=1, column=1), text)
+    ws.cell(row=1, column=1).font = font(16, bold=True)
     ws.cell(row=1, column=1).alignment = CENTER
     ws.row_dimensions[1].height = 30
 
@@ -116,8 +160,8 @@ def _ranking_sheet(ws, year: int, rows):
         _line(ws, n, (r.rank, r.unit.name, STATE_LABELS.get(r.state, r.state),
                       r.subtotal, r.key_deduction, r.bonus, r.total), numbers=(4, 5, 6, 7))
         ws.cell(row=n, column=1).alignment = CENTER
-    note = ws.cell(row=len(rows) + 4, column=1,
-                   value="注：仅定稿的考核表参与排名，合计分相同者名次并列；未定稿的不排名。")
+    note = ws.cell(row=len(rows) + 4, column=1)
+    put_text(note, "注：仅定稿的考核表参与排名，合计分相同者名次并列；未定稿的不排名。")
     note.font = font(10)
     ws.freeze_panes = "A3"
 
@@ -129,8 +173,8 @@ def _unit_sheet(ws, v):
     _title(ws, f"{sheet.year}年局目标管理考核计分表", last)
     ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=4)
     ws.merge_cells(start_row=2, start_column=5, end_row=2, end_column=last)
-    ws.cell(row=2, column=1, value=f"被考核科室：{sheet.unit.name}").font = font(bold=True)
-    ws.cell(row=2, column=5, value=f"被考核科室负责人签字：{signed(v.signoffs.get('unit_head'))}").font = font()
+    _text(ws, 2, 1, f"被考核科室：{sheet.unit.name}", font(bold=True))
+    _text(ws, 2, 5, f"被考核科室负责人签字：{signed(v.signoffs.get('unit_head'))}", font())
     _line(ws, 3, SHEET_HEADERS, bold=True)
     for col in range(1, last + 1):
         ws.cell(row=3, column=col).alignment = CENTER
@@ -164,11 +208,9 @@ def _unit_sheet(ws, v):
     row_no += 1
     ws.merge_cells(start_row=row_no, start_column=1, end_row=row_no, end_column=4)
     ws.merge_cells(start_row=row_no, start_column=5, end_row=row_no, end_column=last)
-    ws.cell(row=row_no, column=1, value=f"考核扎口科室负责人签字：{signed(v.signoffs.get('gate'))}").font = font()
-    ws.cell(row=row_no, column=5, value=f"被考科室分管领导签字：{signed(v.signoffs.get('leader'))}").font = font()
-    state = ws.cell(row=row_no + 1, column=1,
-                    value=f"状态：{STATE_LABELS.get(sheet.state, sheet.state)}（第 {sheet.version} 版）")
-    state.font = font(9)
+    _text(ws, row_no, 1, f"考核扎口科室负责人签字：{signed(v.signoffs.get('gate'))}", font())
+    _text(ws, row_no, 5, f"被考科室分管领导签字：{signed(v.signoffs.get('leader'))}", font())
+    _text(ws, row_no + 1, 1, f"状态：{STATE_LABELS.get(sheet.state, sheet.state)}（第 {sheet.version} 版）", font(9))
     ws.print_title_rows = "3:3"
 
 

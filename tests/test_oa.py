@@ -200,3 +200,28 @@ def test_one_oa_id_for_two_different_documents_is_a_row_error(api):
             "Z,b,其他,2018-06-07 09:00,rgz\n")
     r = _upload(api, text)
     assert r.status_code == 422 and r.get_json()["error"]["rows"][0]["row"] == 3
+
+
+def test_a_refused_correction_leaves_only_what_is_stored(app, api):
+    """A refusal raised after the change was applied (here: a year the calendar does not know)
+    rolls the whole operation back; the session shows the stored document, not the refused one."""
+    from kaohe_flow.errors import Invalid
+    from kaohe_flow.extensions import db
+    from kaohe_flow.org.models import User
+    from kaohe_flow.scheme.loader import DATA_DIR, load_scheme, read_yaml
+    from kaohe_flow.trackers import oa
+    from kaohe_flow.trackers.oa_models import OaDocument
+
+    did = push(api, [{"username": "szc", "signed_at": None}]).get_json()["id"]
+    with app.app_context():
+        load_scheme({**read_yaml(DATA_DIR / "scheme_2018.yaml"), "year": 2030})
+        db.session.commit()
+    with app.test_request_context():
+        bgs = db.session.scalar(db.select(User).filter_by(username="bgs"))
+        with pytest.raises(Invalid, match="2030年"):
+            oa.update_document(bgs, did, {"sent_at": "2030-03-05T09:00:00+08:00", "title": "改期", "recipients": [
+                {"username": "szc", "signed_at": "2030-03-05T10:00:00+08:00"}]})
+        document = db.session.get(OaDocument, did)
+        assert (document.year, document.title) == (2018, DOC["title"])
+    history = api.as_("bgs").get(f"/api/v1/oa-documents/{did}").get_json()["history"]
+    assert [h["field"] for h in history] == ["document"]

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from flask import g
 
+from .. import access
 from ..errors import NotFound
 from ..extensions import db
 from ..points import fmt_points
@@ -20,23 +21,9 @@ def item_of_rule(year: int) -> dict[int, object]:
     return {rule.id: item for item in (scheme.items if scheme else []) for rule in item.rules}
 
 
-def can_write(user, item) -> bool:
-    """Members and heads of an office responsible for the item record its deductions."""
-    return (user.unit_id is not None and (user.has_role("member") or user.has_role("head"))
-            and user.unit_id in {u.id for u in item.responsible})
-
-
 def can_see(user, record: DeductionRecord) -> bool:
-    """A unit sees the records about itself, its gate those of the units it gates; the
-    responsible offices, leaders, viewers and admins see all (DOMAIN.md)."""
-    if user.has_role("viewer") or user.has_role("admin") or user.has_role("leader"):
-        return True
-    if user.unit_id is None:
-        return False
-    if user.unit_id in (record.unit_id, record.unit.gate_unit_id):
-        return True
-    scheme = scheme_or_none(record.year)
-    return bool(scheme) and user.unit_id in scheme.responsible_unit_ids()
+    """Whether `user` reads the record (see `access.can_read_records`)."""
+    return access.can_read_records(user, record.unit, scheme_or_none(record.year))
 
 
 def get_visible(user, record_id: int) -> DeductionRecord:
@@ -82,3 +69,14 @@ def suggestion(item, records: list[DeductionRecord]) -> tuple[Decimal, str]:
         what = "不得分" if r.rule.kind in ("zeroing", "target") else f"{r.count}例，扣{fmt_points(lost_points(r))}分"
         reasons.append(f"{r.day:%m-%d} {r.rule.text}（{what}）")
     return score, "；".join(reasons)
+
+
+def recordable_items(user, year: int) -> list:
+    """The items of the year the user may record deductions under (the form's choices)."""
+    scheme = scheme_or_none(year)
+    return [item for item in (scheme.items if scheme else []) if access.can_record(user, item)]
+
+
+def change_verdict(user, record: DeductionRecord) -> access.Verdict:
+    """May the user correct, withdraw or add evidence to this record (see `access`)."""
+    return access.can_change_record(user, record, item_of_rule(record.year)[record.rule_id])

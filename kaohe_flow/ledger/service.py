@@ -2,15 +2,17 @@
 a unit through the year; they may correct or withdraw them; every change is a history step."""
 from datetime import date
 
+from .. import access
 from ..attachments import read_upload
 from ..audit.service import record_step
-from ..errors import BadRequest, Forbidden, Invalid
+from ..errors import BadRequest, Invalid
 from ..extensions import db
 from ..org.queries import resolve_unit
 from ..scheme.queries import scheme_or_none
+from ..uow import operation
 from ..workflow import steps
 from .models import DeductionRecord
-from .queries import can_write, get_visible, item_of_rule
+from .queries import change_verdict, get_visible
 
 MAX_COUNT = 1000
 
@@ -49,14 +51,20 @@ def _summary(record) -> str:
     return f"{record.unit.name} {record.rule.code} ×{record.count} {record.day.isoformat()}"
 
 
+def _capacity(user) -> str:
+    return "admin" if access.is_admin(user) and not access.acts_for_unit(user) else "responsible_office"
+
+
+@operation
 def create(user, payload: dict) -> DeductionRecord:
-    """A manual record, by a member or head of an office responsible for the rule's item."""
+    """A manual record, by a member or head of an office responsible for the rule's item. A record
+    against the office's own unit may be entered (it harms nobody else); only changing one is
+    refused (`access.own_unit`)."""
     year = payload.get("year")
     if isinstance(year, bool) or not isinstance(year, int) or not 1 <= year <= 9999:
         raise BadRequest("缺少年度（year），或年度不是整数", "bad_year")
     rule, item = _rule(year, payload.get("rule"))
-    if not can_write(user, item):
-        raise Forbidden(f"只有“{item.name}”的考核责任科室可以记录此项扣分")
+    access.require(access.can_record(user, item))
     unit = resolve_unit(payload.get("unit"))
     if unit is None:
         raise Invalid(f"没有名为“{payload.get('unit')}”的单位（可用代码、名称或简称）", "unknown_unit")
@@ -73,24 +81,24 @@ def create(user, payload: dict) -> DeductionRecord:
 
 
 def _writable(user, record_id: int, version) -> DeductionRecord:
+    """404 unseen, 403 never theirs (or about their own unit), 409 stale, 422 withdrawn."""
     record = get_visible(user, record_id)
-    item = item_of_rule(record.year)[record.rule_id]
-    if not can_write(user, item) or record.source != "manual":
-        raise Forbidden("只有该项目的考核责任科室可以更正或撤销人工记录；统计生成的记录随来源数据更新")
+    access.require(change_verdict(user, record))
     steps.check_version(record, version)
     if record.withdrawn:
         raise Invalid("这条记录已撤销", "withdrawn")
     return record
 
 
+@operation
 def update(user, record_id: int, payload: dict) -> DeductionRecord:
     """Correct a record: rule (of an item the office answers for), count, date, people, note."""
     record = _writable(user, record_id, payload.get("version"))
     changes = {}
     if "rule" in payload:
         rule, item = _rule(record.year, payload["rule"])
-        if not can_write(user, item):
-            raise Forbidden(f"只有“{item.name}”的考核责任科室可以记录此项扣分")
+        if not access.is_admin(user):
+            access.require(access.can_record(user, item))
         changes["rule"] = rule
     if "count" in payload:
         changes["count"] = _count(payload["count"])
@@ -105,7 +113,7 @@ def update(user, record_id: int, payload: dict) -> DeductionRecord:
         if old != new:
             setattr(record, attr, new)
             shown = (lambda v: v.code) if attr == "rule" else steps.fmt_value
-            record_step("deduction", record, user, "responsible_office", "edit", field=attr,
+            record_step("deduction", record, user, _capacity(user), "edit", field=attr,
                         old=shown(old), new=shown(new))
             changed = True
     if changed:
@@ -113,6 +121,7 @@ def update(user, record_id: int, payload: dict) -> DeductionRecord:
     return record
 
 
+@operation
 def withdraw(user, record_id: int, payload: dict) -> DeductionRecord:
     """Withdraw a record: it stays in the history but no longer costs points."""
     record = _writable(user, record_id, payload.get("version"))
@@ -120,19 +129,20 @@ def withdraw(user, record_id: int, payload: dict) -> DeductionRecord:
     if not reason:
         raise Invalid("撤销记录时必须填写理由", "comment_required")
     record.withdrawn = True
-    record_step("deduction", record, user, "responsible_office", "edit", field="withdrawn", old="false",
+    record_step("deduction", record, user, _capacity(user), "edit", field="withdrawn", old="false",
                 new="true", comment=reason)
     steps.commit(record)
     return record
 
 
+@operation
 def add_evidence(user, record_id: int, upload, version=None):
     """Attach an evidence file (PDF, PNG, JPEG by content) to a manual record."""
     if version is None:  # a multipart upload need not carry the version; it is checked if it does
         version = get_visible(user, record_id).version
     record = _writable(user, record_id, version)
-    attachment = read_upload(upload, user)
+    attachment = read_upload(upload, user, attached=record.evidence)
     record.evidence.append(attachment)
-    record_step("deduction", record, user, "responsible_office", "edit", field="evidence", new=attachment.filename)
+    record_step("deduction", record, user, _capacity(user), "edit", field="evidence", new=attachment.filename)
     steps.commit(record)
     return attachment

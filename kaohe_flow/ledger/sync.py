@@ -1,8 +1,18 @@
 """Deduction records that trackers derive (附件4 `info`, 附件5 `oa`), kept in step with the
 entries they come from: recomputing replaces exactly the derived records of that source and
-year, so entering, correcting or re-importing never counts a case twice (DOMAIN.md)."""
+year, so entering, correcting or re-importing never counts a case twice (DOMAIN.md).
+
+Only writes bring them in step (an entry, a correction, an import, a calendar change, and
+`flask trackers-sync` for time passing); a report computes what they would be and stores
+nothing. Two of those at once (two syncs, or a sync and a write) take turns: `lock_derived`
+holds one source's records of a year until the transaction ends, and what is read after it is
+what the other one committed — so neither inserts a record the other has just inserted.
+"""
+import zlib
 from dataclasses import dataclass
 from datetime import date
+
+import sqlalchemy as sa
 
 from ..audit.service import record_step
 from ..errors import Invalid
@@ -24,10 +34,23 @@ class Derived:
     people: str = ""
 
 
+def lock_derived(source: str, year: int) -> None:
+    """Hold the derived records of `source` and `year` until this transaction ends; call it
+    before reading what they are computed from. PostgreSQL: a transaction advisory lock.
+    SQLite: a write that changes nothing takes the database's single write lock (a transaction
+    that has written already holds it)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        key = zlib.crc32(f"derived:{source}:{year}".encode())
+        db.session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    else:
+        db.session.execute(sa.update(DeductionRecord.__table__).where(sa.false()).values(source=source))
+
+
 def replace_derived(source: str, year: int, cases: list[Derived], user=None) -> dict[str, int]:
     """Make the standing `source` records of `year` exactly `cases`; answers what changed.
 
-    Runs in the caller's transaction (the caller commits once, with the entries themselves).
+    Runs in the caller's transaction (the caller commits once, with the entries themselves),
+    after `lock_derived(source, year)`.
     """
     scheme = scheme_or_none(year)
     if scheme is None:
@@ -35,7 +58,8 @@ def replace_derived(source: str, year: int, cases: list[Derived], user=None) -> 
     rules = {rule.code: rule for item in scheme.items for rule in item.rules}
     wanted = {case.key: case for case in cases}
     existing = {r.source_key: r for r in db.session.scalars(
-        db.select(DeductionRecord).filter_by(source=source, year=year))}
+        db.select(DeductionRecord).filter_by(source=source, year=year)
+        .execution_options(populate_existing=True))}
     stats = {"added": 0, "changed": 0, "removed": 0}
     for key, record in existing.items():
         case = wanted.get(key)

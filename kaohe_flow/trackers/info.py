@@ -4,6 +4,8 @@ file and the year's tracking are in `info_quotas`).
 
 Who enters: members and heads of an office responsible for the scheme item of the quota file's
 rule (信息宣传; two offices in 2018, read from the scheme); nobody else (403).
+Who corrects or deletes: those offices and the admin, never an item about their own unit
+(403 `own_unit`: the other office or the admin does it). See `access`.
 Who reads: leaders, viewers, admins and those offices read every unit; a unit reads its own
 row and its own items; bureau-level accounts without a role that reads, nothing.
 """
@@ -14,12 +16,13 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from .. import access
 from ..audit.service import record_step
 from ..errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, stale
 from ..extensions import db
-from ..ledger import queries as ledger_queries
 from ..org.queries import resolve_unit
 from ..timeutil import utcnow
+from ..uow import operation
 from ..workflow import steps
 from .imports import ROW_KEY, RowErrors, read_table
 from .info_models import MAX_TITLE, InfoItem
@@ -61,12 +64,18 @@ REQUIRED_COLUMNS = ("unit", "title", "adopted_on")
 
 def can_enter(user, iy: InfoYear) -> bool:
     """Members and heads of an office responsible for 信息宣传 enter and import items."""
-    return ledger_queries.can_write(user, iy.item)
+    return access.can_enter_info(user, iy.item).allowed
+
+
+def may_change(user, item: InfoItem) -> bool:
+    """Whether the page offers to delete this item (see `access.can_change_info_item`)."""
+    iy = info_year(item.year)
+    return access.can_change_info_item(user, item, iy.item if iy else None).allowed
 
 
 def _may_see(user, iy: InfoYear | None, unit_id: int) -> bool:
     if iy is None:
-        return user.has_role("leader") or user.has_role("viewer") or user.has_role("admin")
+        return access.sees_everything(user)
     visible = visible_unit_ids(user, iy)
     return visible is None or unit_id in visible
 
@@ -76,8 +85,8 @@ def _check_may_enter(user, year: int) -> InfoYear | None:
     when `year` has no quotas or scheme. Answers the year's tracking, if any."""
     iy = info_year(year)
     probe = iy or info_year(current_app.config["CURRENT_YEAR"])
-    if probe is not None and not can_enter(user, probe):
-        raise Forbidden(f"只有“{probe.item.name}”的考核责任科室可以录入信息报送情况")
+    if probe is not None:
+        access.require(access.can_enter_info(user, probe.item))
     return iy
 
 
@@ -87,6 +96,21 @@ def _entry_year(user, year: int) -> InfoYear:
     if iy is None:
         raise Invalid(f"没有{year}年度的信息报送考核标准（附件4）或考核方案", "unknown_year")
     return iy
+
+
+def _change_year(user, year: int) -> InfoYear:
+    """The year a corrected date moves an item into: it needs quotas, and the one correcting
+    answers for 信息宣传 in it (or is the admin)."""
+    iy = info_year(year)
+    if iy is None:
+        raise Invalid(f"没有{year}年度的信息报送考核标准（附件4）或考核方案", "unknown_year")
+    if not access.is_admin(user):
+        access.require(access.can_enter_info(user, iy.item))
+    return iy
+
+
+def _capacity(user) -> str:
+    return "admin" if access.is_admin(user) and not access.acts_for_unit(user) else "responsible_office"
 
 
 # ------------------------------------------------------------------------------ fields
@@ -207,20 +231,16 @@ def _apply(item: InfoItem, fields: dict) -> None:
 
 
 @contextmanager
-def _transaction():
-    """The changes of one step, committed once; anything refused on the way leaves nothing."""
+def _committed():
+    """The changes of one step, committed once (the `operation` around it rolls back whatever is
+    refused); the database's refusals said as the house says them."""
     try:
         yield
         db.session.commit()
     except StaleDataError:
-        db.session.rollback()
         raise stale() from None
     except IntegrityError:
-        db.session.rollback()
         raise Conflict("同时有其他人在录入相同的信息，请刷新后重试", "duplicate_item") from None
-    except BaseException:
-        db.session.rollback()
-        raise
 
 
 # ------------------------------------------------------------------------------ service
@@ -256,6 +276,7 @@ def _year_hint(payload: dict) -> int:
     return current_app.config["CURRENT_YEAR"]
 
 
+@operation
 def create(user, payload: dict) -> InfoItem:
     """One adopted item; the year's derived records are recomputed in the same commit."""
     iy = _entry_year(user, _year_hint(payload))
@@ -270,7 +291,7 @@ def create(user, payload: dict) -> InfoItem:
     if _find(fields) is not None:
         raise Conflict(f"这条信息已经录入过了（{fields['unit'].name}，{fields['adopted_on'].isoformat()}，"
                        f"“{fields['title']}”）", "duplicate_item")
-    with _transaction():
+    with _committed():
         item = InfoItem(created_by_id=user.id, created_at=utcnow(), updated_at=utcnow())
         _apply(item, fields)
         db.session.add(item)
@@ -281,13 +302,16 @@ def create(user, payload: dict) -> InfoItem:
 
 
 def _writable(user, item_id: int) -> tuple[InfoItem, InfoYear]:
+    """404 unseen; 403 for those who never change items, and for an item about one's own unit."""
     item = get_visible(user, item_id)
     iy = info_year(item.year)
-    if iy is None or not can_enter(user, iy):
-        raise Forbidden("只有信息宣传的考核责任科室可以更正或删除信息")
+    access.require(access.can_change_info_item(user, item, iy.item if iy else None))
+    if iy is None:
+        raise Invalid(f"没有{item.year}年度的信息报送考核标准（附件4）", "unknown_year")
     return item, iy
 
 
+@operation
 def update(user, item_id: int, payload: dict) -> InfoItem:
     """Correct an item (any field; `version` required): its years' records follow."""
     item, iy = _writable(user, item_id)
@@ -296,16 +320,17 @@ def update(user, item_id: int, payload: dict) -> InfoItem:
                "portal": item.portal, "special": item.special, "stream": item.stream,
                "district_offices": item.district_offices}
     fields = parse_fields({**current, **{k: payload[k] for k in FIELDS if k in payload}})
-    new_iy = iy if fields["adopted_on"].year == iy.year else _entry_year(user, fields["adopted_on"].year)
+    access.require(access.own_unit(user, [fields["unit"].id]))  # nor moved onto one's own unit
+    new_iy = iy if fields["adopted_on"].year == iy.year else _change_year(user, fields["adopted_on"].year)
     if _find(fields, exclude_id=item.id) is not None:
         raise Conflict("已有一条相同的信息（同一单位、标题、录用日期和类别）", "duplicate_item")
-    with _transaction():
+    with _committed():
         before = _summary(item)
         _apply(item, fields)
         after = _summary(item)
         if before != after:
             item.updated_at = utcnow()
-            record_step(HISTORY_KIND, item, user, "responsible_office", "edit", field="item", old=before, new=after)
+            record_step(HISTORY_KIND, item, user, _capacity(user), "edit", field="item", old=before, new=after)
             db.session.flush()
             recompute(iy, user)
             if new_iy is not iy:
@@ -313,17 +338,19 @@ def update(user, item_id: int, payload: dict) -> InfoItem:
     return item
 
 
+@operation
 def delete(user, item_id: int) -> None:
     """Delete an item; the records it no longer supports go (withdrawn, in their history)."""
     item, iy = _writable(user, item_id)
-    with _transaction():
-        record_step(HISTORY_KIND, item, user, "responsible_office", "edit", field="item", old=_summary(item),
+    with _committed():
+        record_step(HISTORY_KIND, item, user, _capacity(user), "edit", field="item", old=_summary(item),
                     new=None, comment="删除")
         db.session.delete(item)
         db.session.flush()
         recompute(iy, user)
 
 
+@operation
 def import_file(user, upload, year: int | None = None) -> dict:
     """Import a table of adopted items (columns: 单位, 标题, 录用日期, 录用网站, 特殊类型, 类别,
     区两办录用, or their English names). Every row is checked first; any bad row refuses the
@@ -366,7 +393,7 @@ def import_file(user, upload, year: int | None = None) -> dict:
         raise RowErrors(errors)
 
     years = sorted({f["adopted_on"].year for _n, f in good})
-    with _transaction():
+    with _committed():
         imported, updated, skipped = _store(user, good, years)
         if imported or updated:
             for row_year in years:
@@ -380,7 +407,8 @@ def _store(user, good: list[tuple[int, dict]], years: list[int]) -> tuple[int, i
                 for i in db.session.scalars(db.select(InfoItem).filter(InfoItem.year.in_(years)))}
     imported = updated = skipped = 0
     added: list[InfoItem] = []
-    for _number, fields in good:
+    own_rows = []
+    for number, fields in good:
         item = existing.get(_key(fields))
         if item is None:
             item = InfoItem(created_by_id=user.id, created_at=utcnow(), updated_at=utcnow())
@@ -394,10 +422,15 @@ def _store(user, good: list[tuple[int, dict]], years: list[int]) -> tuple[int, i
         if _summary(item) == before:
             skipped += 1
         else:
+            if not access.own_unit(user, [item.unit_id]):
+                own_rows.append(str(number))
             item.updated_at = utcnow()
             record_step(HISTORY_KIND, item, user, "responsible_office", "edit", field="item", old=before,
                         new=_summary(item), comment="导入更正")
             updated += 1
+    if own_rows:  # the operation rolls every row back
+        raise Forbidden(f"第 {'、'.join(own_rows[:20])} 行会更正本科室已录入的信息：本科室的信息须由其他考核责任科室"
+                        "或管理员更正，请删去这些行后再导入", "own_unit")
     db.session.flush()
     for item in added:
         record_step(HISTORY_KIND, item, user, "responsible_office", "edit", field="item", new=_summary(item),

@@ -10,9 +10,10 @@ from decimal import Decimal
 
 from flask import g
 
+from .. import access
 from ..errors import NotFound
 from ..extensions import db
-from ..ledger.sync import Derived, replace_derived
+from ..ledger.sync import Derived, lock_derived, replace_derived
 from ..org.models import Unit
 from ..org.queries import units_by_name
 from ..timeutil import LOCAL_TZ, utcnow
@@ -29,14 +30,9 @@ def today() -> date:
 
 # ------------------------------------------------------------------------------ who reads
 
-def sees_all(user, iy: InfoYear) -> bool:
-    return (user.has_role("leader") or user.has_role("viewer") or user.has_role("admin")
-            or (user.unit_id is not None and user.unit_id in iy.responsible_ids))
-
-
 def visible_unit_ids(user, iy: InfoYear) -> set[int] | None:
     """None: every unit; else the units whose rows and items the user reads."""
-    if sees_all(user, iy):
+    if access.reads_every_unit(user, iy.item):
         return None
     return {user.unit_id} if user.unit_id is not None else set()
 
@@ -197,8 +193,10 @@ def derived_cases(report: Report) -> list[Derived]:
 
 
 def recompute(iy: InfoYear, user=None) -> dict[str, int]:
-    """Bring the year's `info` deduction records in step with its items (caller commits)."""
+    """Bring the year's `info` deduction records in step with its items (caller commits; writes
+    and `flask trackers-sync` call it, never a read)."""
     db.session.flush()
+    lock_derived(SOURCE, iy.year)
     g.pop("_records_of", None)  # a sheet read later in this request sees the new records
     return replace_derived(SOURCE, iy.year, derived_cases(compute(iy)), user)
 
@@ -209,10 +207,9 @@ def report(user, year: int) -> Report:
     iy = info_year(year)
     if iy is None:
         raise NotFound(f"没有{year}年度的信息报送考核标准（附件4）或考核方案")
+    # Computed as of today and never stored: a month that has just ended shows short here at
+    # once; its deduction record follows at the next entry or `flask trackers-sync`.
     full = compute(iy)
-    # Months end while nobody enters anything: reading the report brings the records in step.
-    if any(replace_derived(SOURCE, iy.year, derived_cases(full), None).values()):
-        db.session.commit()
     visible = visible_unit_ids(user, iy)
     if visible is not None:
         full.rows = [r for r in full.rows if r.unit.id in visible]

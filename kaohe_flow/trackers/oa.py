@@ -6,12 +6,17 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
 
+from .. import access
+from ..audit.models import HistoryEntry
+from ..audit.service import record_step, steps_of
 from ..errors import BadRequest, Forbidden, Invalid, NotFound
 from ..extensions import db
-from ..ledger.sync import Derived, replace_derived
+from ..ledger.sync import Derived, lock_derived, replace_derived
 from ..org.models import User
 from ..scheme.queries import scheme_or_none
-from ..timeutil import LOCAL_TZ, as_utc, utcnow
+from ..points import fmt_points
+from ..timeutil import LOCAL_TZ, as_utc, local_display, local_iso, utcnow
+from ..uow import operation
 from ..workflow import steps
 from .calendar_models import build_calendar
 from .oa_models import KIND_LABELS, KINDS, OaDocument, OaRecipient
@@ -20,6 +25,8 @@ from .workcal import CalendarUnknown
 OA_RULE = "info_mgmt-3"  # 附件2 item 3: 流程不及时回复…有一例扣0.5分 (附件5)
 NO_CLIENT_FACTOR = 2  # 附件5: 未安装客户端的，双倍扣分
 OA_ITEM = "info_mgmt"
+SOURCE = "oa"
+HISTORY_KIND = "oa_document"
 MAX_RECIPIENTS = 2000
 
 
@@ -40,25 +47,32 @@ def parse_time(value, label: str) -> datetime:
     return moment
 
 
+def _item(year: int):
+    scheme = scheme_or_none(year)
+    return scheme.item(OA_ITEM) if scheme else None
+
+
 def check_entry(user, year: int) -> None:
     """403 for someone who never enters OA data; 422 for a year without a scheme; 403 when
     the office is not responsible for 信息管理 in that year."""
     from flask import current_app
 
     if not may_enter(user, current_app.config["CURRENT_YEAR"]) and not may_enter(user, year):
-        raise Forbidden("只有负责“信息管理”考核的科室可以录入 OA 文件")
+        access.require(access.can_enter_oa(user, _item(year)))
     if scheme_or_none(year) is None:
         raise Invalid(f"{year}年度的考核方案尚未导入", "unknown_year")
-    if not may_enter(user, year):
-        raise Forbidden("只有负责“信息管理”考核的科室可以录入 OA 文件")
+    access.require(access.can_enter_oa(user, _item(year)))
 
 
 def may_enter(user, year: int) -> bool:
     """Members and heads of an office responsible for 信息管理 (办公室 in 2018) enter OA data."""
-    scheme = scheme_or_none(year)
-    item = scheme.item(OA_ITEM) if scheme else None
-    return bool(item) and user.unit_id is not None and (user.has_role("member") or user.has_role("head")) \
-        and user.unit_id in {u.id for u in item.responsible}
+    return access.can_enter_oa(user, _item(year)).allowed
+
+
+def may_read_documents(user, year: int | None = None) -> bool:
+    from flask import current_app
+
+    return access.can_read_oa_documents(user, _item(year or current_app.config["CURRENT_YEAR"]))
 
 
 def _document_fields(payload: dict) -> dict:
@@ -106,6 +120,86 @@ def _apply(document: OaDocument, fields: dict) -> None:
         document.recipients.append(recipient)
 
 
+# ------------------------------------------------------------------------------ own unit, history
+
+
+def _units_of(usernames) -> dict[str, int | None]:
+    """username → unit id of the accounts among them (others charge nobody)."""
+    names = set(usernames)
+    if not names:
+        return {}
+    return {u.username: u.unit_id for u in db.session.scalars(db.select(User).where(User.username.in_(names)))}
+
+
+def _check_own_unit(user, document: OaDocument | None, fields: dict) -> None:
+    """The own-unit rule for sign-ins (CONTRACT.md): an office may add its own staff to a
+    document unsigned, but never sets, changes or removes their sign-in times, never changes
+    the kind or sending time they are judged by, on a document already entered. A new
+    document is an entry, not a correction. 403 `own_unit`; the admin corrects instead."""
+    if document is None or user.unit_id is None:
+        return
+    before = {r.username: as_utc(r.signed_at) for r in document.recipients}
+    after = {name: _utc(signed) for name, signed in fields["recipients"].items()}
+    units = _units_of(set(before) | set(after))
+    own = {name for name, unit_id in units.items() if unit_id == user.unit_id}
+    if not own:
+        return
+    moved = fields["kind"] != document.kind or _utc(fields["sent_at"]) != as_utc(document.sent_at)
+    for name in own:
+        if name not in before:
+            changed = after.get(name) is not None
+        else:
+            changed = name not in after or after[name] != before[name] or moved
+        if changed:
+            access.require(access.own_unit(user, [user.unit_id]))
+
+
+def _shown_time(moment) -> str:
+    return local_display(moment) if moment is not None else "未签收"
+
+
+def _snapshot(document: OaDocument) -> dict:
+    """What a history step compares: the fields and every recipient's sign-in."""
+    return {"title": document.title, "kind": KIND_LABELS.get(document.kind, document.kind),
+            "sent_at": local_display(document.sent_at), "oa_id": document.oa_id or "",
+            "recipients": {r.username: _shown_time(as_utc(r.signed_at)) for r in document.recipients}}
+
+
+def _summary(snapshot: dict) -> str:
+    people = "、".join(f"{name} {time}" for name, time in snapshot["recipients"].items())
+    oa_id = f"（OA编号 {snapshot['oa_id']}）" if snapshot["oa_id"] else ""
+    return f"《{snapshot['title']}》{oa_id} {snapshot['kind']} {snapshot['sent_at']} 发送；接收人：{people}"
+
+
+def _capacity(user) -> str:
+    return "admin" if access.is_admin(user) and not access.acts_for_unit(user) else "responsible_office"
+
+
+def _record_changes(user, document: OaDocument, before: dict | None, comment: str = "") -> None:
+    """History steps for an entry (one step) or a correction (one step per changed field and per
+    changed recipient, old and new)."""
+    after = _snapshot(document)
+    capacity = _capacity(user)
+    if before is None:
+        record_step(HISTORY_KIND, document, user, capacity, "edit", field="document", new=_summary(after),
+                    comment=comment)
+        return
+    for key in ("title", "kind", "sent_at", "oa_id"):
+        if before[key] != after[key]:
+            record_step(HISTORY_KIND, document, user, capacity, "edit", field=key, old=before[key] or None,
+                        new=after[key] or None, comment=comment)
+    for name in list(before["recipients"]) + [n for n in after["recipients"] if n not in before["recipients"]]:
+        old, new = before["recipients"].get(name), after["recipients"].get(name)
+        if old != new:
+            record_step(HISTORY_KIND, document, user, capacity, "edit", field="recipient",
+                        old=f"{name} {old}" if old else None, new=f"{name} {new}" if new else None,
+                        comment=comment)
+
+
+# ------------------------------------------------------------------------------ writes
+
+
+@operation
 def save_document(user, payload: dict) -> tuple[OaDocument, bool]:
     """Enter a document, or — same `oa_id` — update it (the OA system pushes sign-ins later).
     Answers (document, created)."""
@@ -117,46 +211,77 @@ def save_document(user, payload: dict) -> tuple[OaDocument, bool]:
     if fields["oa_id"] is not None:
         document = db.session.scalar(db.select(OaDocument).filter_by(oa_id=fields["oa_id"]))
     created = document is None
+    _check_own_unit(user, document, fields)
+    before = None if created else _snapshot(document)
+    old_year = None if created else document.year
     if created:
         document = OaDocument(oa_id=fields["oa_id"], created_by_id=user.id)
         db.session.add(document)
     _apply(document, fields)
     db.session.flush()
-    sync(document.year, user)
+    _record_changes(user, document, before)
+    _sync_years({document.year, old_year} - {None}, user)
     db.session.commit()
     return document, created
 
 
-def update_document(user, document_id: int, payload: dict) -> OaDocument:
+def get_document(user, document_id: int) -> OaDocument:
+    """A document the user may read, or 404."""
     document = db.session.get(OaDocument, document_id)
-    if document is None:
+    if document is None or not may_read_documents(user, document.year):
         raise NotFound("没有找到这份 OA 文件")
+    return document
+
+
+@operation
+def update_document(user, document_id: int, payload: dict) -> OaDocument:
+    """Correct a document (any field; recipients replace the list). Every change is a step."""
+    document = get_document(user, document_id)
     if not isinstance(payload, dict):
         raise BadRequest("请求体必须是 JSON 对象", "malformed_json")
-    if not may_enter(user, document.year):
-        raise Forbidden("只有负责“信息管理”考核的科室可以录入 OA 文件")
+    access.require(access.can_change_oa(user, _item(document.year)))
     fields = _document_fields({**document_payload(document), **payload})
+    _check_own_unit(user, document, fields)
+    before = _snapshot(document)
     old_year = document.year
     _apply(document, fields)
     db.session.flush()
-    sync(document.year, user)
-    if old_year != document.year:
-        sync(old_year, user)
+    _record_changes(user, document, before)
+    _sync_years({document.year, old_year}, user)
     db.session.commit()
     return document
 
 
+@operation
 def delete_document(user, document_id: int) -> None:
-    document = db.session.get(OaDocument, document_id)
-    if document is None:
-        raise NotFound("没有找到这份 OA 文件")
-    if not may_enter(user, document.year):
-        raise Forbidden("只有负责“信息管理”考核的科室可以录入 OA 文件")
+    """Delete a document: its cases go (withdrawn, in their history); the deletion is a step."""
+    document = get_document(user, document_id)
+    access.require(access.can_change_oa(user, _item(document.year)))
+    own = [u for u in _units_of(r.username for r in document.recipients).values() if u is not None]
+    access.require(access.own_unit(user, own))
     year = document.year
+    record_step(HISTORY_KIND, document, user, _capacity(user), "edit", field="document",
+                old=_summary(_snapshot(document)), new=None, comment="删除")
     db.session.delete(document)
     db.session.flush()
-    sync(year, user)
+    _sync_years({year}, user)
     db.session.commit()
+
+
+def _sync_years(years, user) -> None:
+    for year in sorted(years):
+        sync(year, user)
+
+
+def history(document_id: int) -> list:
+    return steps_of(HISTORY_KIND, document_id)
+
+
+def recent_history(limit: int = 30) -> list:
+    """The latest OA document and calendar steps, newest first (the report page's trace)."""
+    query = (db.select(HistoryEntry).where(HistoryEntry.record_kind.in_((HISTORY_KIND, "calendar")))
+             .order_by(HistoryEntry.id.desc()).limit(limit))
+    return list(db.session.scalars(query))
 
 
 def document_payload(document: OaDocument) -> dict:
@@ -195,9 +320,11 @@ def judge_year(year: int, now: datetime | None = None) -> list[Judged]:
 
 
 def sync(year: int, user=None, now: datetime | None = None) -> dict:
-    """Make the year's `oa` deduction records exactly the late and no-client cases."""
+    """Make the year's `oa` deduction records exactly the late and no-client cases (in the
+    caller's transaction; writes and `flask trackers-sync` call it, never a read)."""
     if scheme_or_none(year) is None:
         return {}
+    lock_derived(SOURCE, year)
     try:
         judged = judge_year(year, now)
     except CalendarUnknown as exc:
@@ -215,15 +342,17 @@ def sync(year: int, user=None, now: datetime | None = None) -> dict:
         cases.append(Derived(key=f"oa:{j.recipient.id}", unit_id=j.user.unit_id, rule=OA_RULE, count=count,
                              day=as_utc(j.document.sent_at).astimezone(LOCAL_TZ).date(), note=note,
                              people=j.user.name))
-    return replace_derived("oa", year, cases, user)
+    return replace_derived(SOURCE, year, cases, user)
 
 
 def report(year: int, now: datetime | None = None) -> dict:
-    """The year's OA report: every recipient with its status, and the points per unit."""
-    stats = sync(year, None, now)
-    if any(stats.values()):
-        db.session.commit()  # time has passed: pending documents became no-client cases
-    judged = judge_year(year, now)
+    """The year's OA report: every recipient with its status, and the points per unit, judged
+    now. It stores nothing: a document left unsigned past 48 working hours shows as no_client
+    here at once; its deduction record follows at the next write or `flask trackers-sync`."""
+    try:
+        judged = judge_year(year, now)
+    except CalendarUnknown as exc:
+        raise Invalid(str(exc), "calendar_unknown") from None
     units: dict[int, dict] = {}
     for j in judged:
         if j.user is None or j.user.unit is None:
@@ -235,6 +364,37 @@ def report(year: int, now: datetime | None = None) -> dict:
     for row in units.values():
         row["points"] = points_each * (row["late"] + NO_CLIENT_FACTOR * row["no_client"])
     return {"recipients": judged, "units": sorted(units.values(), key=lambda r: r["unit"].position)}
+
+
+def report_view(user, year: int, now: datetime | None = None) -> dict:
+    """The report as `user` reads it (the API's shape; the page shows the same): those who read
+    every unit get every row, a unit its own recipients and its own line."""
+    found = report(year, now)
+    everything = access.reads_every_unit(user, _item(year))
+    mine = lambda unit: everything or (unit is not None and unit.id == user.unit_id)  # noqa: E731
+    return {
+        "year": year,
+        "recipients": [
+            {"document": j.document.id, "title": j.document.title, "kind": j.document.kind,
+             "username": j.recipient.username, "unit": j.user.unit.code if j.user and j.user.unit else None,
+             "sent_at": local_iso(j.document.sent_at), "signed_at": local_iso(j.recipient.signed_at),
+             "working_minutes": j.working_minutes, "limit_minutes": j.limit_minutes, "status": j.status}
+            for j in found["recipients"] if mine(j.user.unit if j.user else None)
+        ],
+        "units": [{"unit": row["unit"].code, "late": row["late"], "no_client": row["no_client"],
+                   "points": fmt_points(row["points"])} for row in found["units"] if mine(row["unit"])],
+    }
+
+
+def list_documents(user, year: int | None) -> list[OaDocument]:
+    """The documents of a year (every year without one): 403 for those who read only their own
+    unit's rows of the report."""
+    if not may_read_documents(user):  # judged on the current year: any year asked, one answer
+        raise Forbidden("OA 文件清单仅供考核科室和局领导查看；本科室的情况见 OA 签收报表")
+    query = db.select(OaDocument).order_by(OaDocument.sent_at, OaDocument.id)
+    if year is not None:
+        query = query.filter(OaDocument.year == year)
+    return list(db.session.scalars(query))
 
 
 def _rule_points(year: int) -> Decimal:
@@ -266,6 +426,7 @@ def _cell_time(value) -> str | None:
     return str(value).strip()
 
 
+@operation
 def import_documents(user, upload) -> dict:
     """Import sign-ins from .xlsx/.csv, one row per recipient; every row is checked first and a
     file with any bad row imports nothing. Re-importing updates, never duplicates."""
@@ -274,7 +435,7 @@ def import_documents(user, upload) -> dict:
     from .imports import RowErrors, read_table
 
     if not may_enter(user, current_app.config["CURRENT_YEAR"]):
-        raise Forbidden("只有负责“信息管理”考核的科室可以导入 OA 文件")
+        raise Forbidden("只有负责“信息管理”考核的科室可以导入 OA 文件")  # before reading the file
     rows = read_table(upload, IMPORT_COLUMNS, required=["title", "kind", "sent_at", "username"])
     documents: dict[tuple, dict] = {}
     errors = []
@@ -304,21 +465,27 @@ def import_documents(user, upload) -> dict:
     for year in sorted(years):
         check_entry(user, year)
     created = updated = 0
+    changed_years = set(years)
     for fields in documents.values():
         document = _find(fields)
+        before = None
         if document is None:
             document = OaDocument(oa_id=fields["oa_id"], created_by_id=user.id)
             db.session.add(document)
             created += 1
         else:
             updated += 1
-            merged = {r.username: r.signed_at for r in document.recipients}
+            merged = {r.username: as_utc(r.signed_at) for r in document.recipients}
             merged.update(fields["recipients"])
             fields = {**fields, "recipients": merged}
+            _check_own_unit(user, document, fields)
+            before = _snapshot(document)
+            changed_years.add(document.year)
         _apply(document, fields)
-    db.session.flush()
-    for year in years:
-        sync(year, user)
+        db.session.flush()
+        if before is None or _snapshot(document) != before:
+            _record_changes(user, document, before, comment="导入")
+    _sync_years(changed_years, user)
     db.session.commit()
     return {"created": created, "updated": updated, "rows": len(rows)}
 

@@ -23,6 +23,7 @@ def _render(year: int, typed: dict | None = None, row_errors: list | None = None
     return render_template(
         "info_report.html", year=year, report=report, items=items, units=units,
         may_enter=iy is not None and info.can_enter(current_user, iy), typed=typed or {},
+        changeable={i.id for i in items if info.may_change(current_user, i)},
         row_errors=row_errors or [], PORTAL_LABELS=info.PORTAL_LABELS, STREAM_LABELS=info.STREAM_LABELS,
     ), status
 

@@ -8,7 +8,6 @@ from ..errors import ServiceError
 from ..ledger import queries as ledger_queries
 from ..ledger import service as ledger
 from ..org.queries import resolve_unit, units_by_name
-from ..scheme.queries import scheme_or_none
 from ..timeutil import parse_int
 from . import bp
 from .helpers import error_page, flash_refusal, form_version, refusals_as_pages
@@ -17,17 +16,13 @@ from .views import _year
 FIELDS = ("unit", "rule", "count", "date", "people", "note")
 
 
-def _writable_items(year: int) -> list:
-    scheme = scheme_or_none(year)
-    return [item for item in (scheme.items if scheme else []) if ledger_queries.can_write(current_user, item)]
-
-
 def _render_list(year: int, typed: dict | None = None, status: int = 200):
     unit = resolve_unit(request.args.get("unit", "")) if request.args.get("unit") else None
     records = ledger_queries.list_visible(current_user, year, unit.id if unit else None)
     units = sorted(set(units_by_name().values()), key=lambda u: u.position)
-    return render_template("deductions.html", year=year, records=records, items=_writable_items(year),
-                           units=units, unit=unit, typed=typed or {}), status
+    items = ledger_queries.recordable_items(current_user, year)
+    return render_template("deductions.html", year=year, records=records, items=items, units=units, unit=unit,
+                           typed=typed or {}), status
 
 
 @bp.get("/deductions")
@@ -59,10 +54,14 @@ def deduction_create():
 def _render_record(record_id: int, status: int = 200, typed: dict | None = None):
     record = ledger_queries.get_visible(current_user, record_id)
     item = ledger_queries.item_of_rule(record.year)[record.rule_id]
-    writable = ledger_queries.can_write(current_user, item) and record.source == "manual" and not record.withdrawn
+    verdict = ledger_queries.change_verdict(current_user, record)
+    writable = verdict.allowed and not record.withdrawn
+    items = ledger_queries.recordable_items(current_user, record.year)
+    if writable and item not in items:
+        items = [item]  # the admin corrects within the record's own item
     return render_template("deduction.html", r=record, item=item, writable=writable,
-                           items=_writable_items(record.year), history=steps_of("deduction", record.id),
-                           typed=typed or {}), status
+                           own_unit=verdict.code == "own_unit", items=items,
+                           history=steps_of("deduction", record.id), typed=typed or {}), status
 
 
 def _refused(record_id, exc: ServiceError, typed=None):

@@ -1,32 +1,30 @@
 """Pages for OA sign-in timeliness (附件5): the report, entering and importing documents, and
 the admin's working-day calendar."""
-from datetime import date
-
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from ..api.oa_views import report_json
+from .. import access
 from ..attachments import single_file
 from ..errors import ServiceError
-from ..extensions import db
-from ..trackers import oa
-from ..trackers.calendar_models import CalendarDay
+from ..trackers import oa, workdays
 from ..trackers.oa_models import KIND_LABELS
-from ..workflow import steps
 from . import bp
+from .helpers import error_page
 from .views import _year
 
 
 def _render(year: int, typed: dict | None = None, status: int = 200, rows=None):
     try:
-        found = report_json(current_user, year)
+        found = oa.report_view(current_user, year)
         problem = None
     except ServiceError as exc:  # e.g. a year the calendar does not know
         found, problem = {"recipients": [], "units": []}, exc.message
-    days = [d for d in db.session.scalars(db.select(CalendarDay).order_by(CalendarDay.day)) if d.day.year == year]
+    history = oa.recent_history() if oa.may_read_documents(current_user, year) else []
     return render_template("oa_report.html", year=year, report=found, problem=problem, typed=typed or {},
                            may_enter=oa.may_enter(current_user, year), kinds=KIND_LABELS, rows=rows or [],
-                           days=days, office_hours=current_app.config["OA_OFFICE_HOURS"]), status
+                           days=workdays.list_days(year), office_hours=current_app.config["OA_OFFICE_HOURS"],
+                           may_edit_calendar=access.can_edit_calendar(current_user).allowed,
+                           history=history), status
 
 
 @bp.get("/oa")
@@ -79,21 +77,19 @@ def oa_import():
 @login_required
 def calendar_set():
     year = _year()
-    if not current_user.has_role("admin"):
-        return render_template("error.html", status=403, message="只有管理员可以维护工作日历"), 403
+    kind = request.form.get("kind")
     try:
-        day = date.fromisoformat(request.form.get("date", ""))
-        note = steps.clean_text(request.form.get("note"), "说明", limit=100)
-    except (ValueError, ServiceError):
-        flash("请填写正确的日期（YYYY-MM-DD）和不超过 100 字的说明", "error")
-        return _render(year, status=422)
-    entry = db.session.get(CalendarDay, day) or CalendarDay(day=day)
-    if request.form.get("kind") == "clear":
-        if entry in db.session:
-            db.session.delete(entry)
-    else:
-        entry.is_workday, entry.note = request.form.get("kind") == "workday", note
-        db.session.add(entry)
-    db.session.commit()
+        if kind == "clear":
+            workdays.clear_day(current_user, request.form.get("date", ""))
+        else:
+            workdays.set_day(current_user, request.form.get("date", ""),
+                             {"is_workday": kind == "workday", "note": request.form.get("note")})
+    except ServiceError as exc:
+        if exc.status == 403:
+            return error_page(exc)
+        flash("请填写正确的日期（YYYY-MM-DD）和不超过 100 字的说明" if exc.status in (404, 422) else exc.message,
+              "error")
+        return _render(year, status=422 if exc.status in (404, 422) else exc.status)
+    day = workdays.parse_day(request.form.get("date", ""))
     flash(f"已更新工作日历：{day.isoformat()}", "success")
     return redirect(url_for("web.oa_report_page", year=day.year))

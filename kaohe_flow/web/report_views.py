@@ -3,13 +3,13 @@ user (session auth), so the pages can link to them."""
 from flask import current_app, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from ..reports import exports
+from ..reports.charts import bar_chart, heat_legend, heat_level
+from ..reports.ranking import loss_matrix
+from ..reports.ranking import ranking as rank_rows
 from ..timeutil import parse_year
-from ..web import bp
-from ..web.helpers import refusals_as_pages
-from . import exports
-from .charts import bar_chart, heat_legend, heat_level
-from .ranking import loss_matrix
-from .ranking import ranking as rank_rows
+from . import bp
+from .helpers import refusals_as_pages
 
 
 @bp.get("/ranking")

@@ -1,12 +1,12 @@
 """API routes of the reports (CONTRACT.md): the ranking, the sheet as PDF, the year as XLSX."""
 from flask import g, jsonify, request
 
-from ..api import bp
 from ..errors import BadRequest
 from ..points import fmt_points
+from ..reports import exports
+from ..reports.ranking import ranking as rank_rows
 from ..timeutil import parse_year
-from . import exports
-from .ranking import ranking as rank_rows
+from . import bp
 
 
 def ranking_json(row) -> dict:

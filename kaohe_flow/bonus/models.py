@@ -3,11 +3,12 @@ from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship, validates
 
 from ..extensions import db
 from ..scheme.models import POINTS
 from ..timeutil import utcnow
+from ..workflow.machine import guard_state
 
 
 class BonusApplication(db.Model):
@@ -37,6 +38,10 @@ class BonusApplication(db.Model):
     )
 
     __mapper_args__ = {"version_id_col": version}
+
+    @validates("state")
+    def _only_the_machine_moves_it(self, _key, value):
+        return guard_state(self, value)
 
 
 class Attachment(db.Model):

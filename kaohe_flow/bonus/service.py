@@ -1,7 +1,9 @@
 """What may happen to a bonus-point application (附件6): filed by a unit with its award
 certificates, reviewed by its gate unit, signed by the target-management office, given an
 opinion and the points granted by the supervising leader. Same machine, same permission
-question, same history and versions as score sheets."""
+question, same history and versions as score sheets: the moves are made by the one workflow
+service (`workflow.service`), `BonusKind` is what an application plugs into it. Every write
+commits once or rolls back entirely (`uow.operation`)."""
 from decimal import Decimal
 
 from ..audit.service import record_step
@@ -10,8 +12,10 @@ from ..errors import BadRequest, Forbidden, Invalid, NotFound
 from ..extensions import db
 from ..points import PointsError, parse_points
 from ..timeutil import utcnow
+from ..uow import operation
 from ..workflow import permissions, steps
-from ..workflow.machine import STATES, fire
+from ..workflow import service as workflow
+from ..workflow.service import Loaded, Step, StepInput
 from .models import Attachment, BonusApplication, BonusSignature
 from ..scheme.queries import scheme_or_none
 from .queries import blocked_reason, get_visible
@@ -33,15 +37,10 @@ def _points(value, label: str, *, positive: bool = False) -> Decimal:
 
 def _edit(application, user, capacity, attr: str, new) -> bool:
     """Set one field and write its history step; answers whether it changed."""
-    old = getattr(application, attr)
-    if steps.fmt_value(old) == steps.fmt_value(new):
-        return False
-    setattr(application, attr, new)
-    record_step("bonus", application, user, capacity, "edit", field=attr,
-                old=steps.fmt_value(old), new=steps.fmt_value(new))
-    return True
+    return steps.edit_field("bonus", application, user, capacity, attr, new)
 
 
+@operation
 def create(user, payload: dict) -> BonusApplication:
     """A new draft for the caller's own unit."""
     if user.unit_id is None or not (user.has_role("member") or user.has_role("head")):
@@ -67,8 +66,11 @@ def create(user, payload: dict) -> BonusApplication:
     return application
 
 
+@operation
 def update(user, application_id: int, payload: dict) -> BonusApplication:
-    """The unit edits its draft (project, points asked); the gate proposes points in review."""
+    """The unit edits its draft (project, points asked); the gate proposes points in review.
+
+    Every field is checked before any is written, so a refusal leaves nothing behind."""
     application, facts = get_visible(user, application_id)
     review = "points_proposed" in payload
     verdict = steps.authorize(user, "edit_review" if review else "edit_self", facts, payload.get("version"),
@@ -77,33 +79,36 @@ def update(user, application_id: int, payload: dict) -> BonusApplication:
         raise Invalid("请分别修改申报内容和建议分值", "invalid_fields")
     if not review and not ({"project", "points_requested"} & set(payload)):
         raise Invalid("没有可修改的内容（project、points_requested 或 points_proposed）", "invalid_fields")
-    capacity = permissions.history_capacity(user, verdict.capacity)
-    changed = False
+    edits = []
     if review:
-        changed = _edit(application, user, capacity, "points_proposed",
-                        _points(payload["points_proposed"], "建议分值"))
-        application.gate_touched = application.gate_touched or changed
+        edits.append(("points_proposed", _points(payload["points_proposed"], "建议分值")))
     else:
         if "project" in payload:
             project = steps.clean_text(payload["project"], "申报项目")
             if not project:
                 raise Invalid("请填写申报项目", "project_required")
-            changed |= _edit(application, user, capacity, "project", project)
+            edits.append(("project", project))
         if "points_requested" in payload:
-            points = _points(payload["points_requested"], "申报分值", positive=True)
-            changed |= _edit(application, user, capacity, "points_requested", points)
+            edits.append(("points_requested", _points(payload["points_requested"], "申报分值", positive=True)))
+    capacity = permissions.history_capacity(user, verdict.capacity)
+    changed = False
+    for attr, new in edits:
+        changed |= _edit(application, user, capacity, attr, new)
+    if review:
+        application.gate_touched = application.gate_touched or changed
     if changed:
         steps.commit(application)
     return application
 
 
+@operation
 def add_attachment(user, application_id: int, upload, version=None) -> Attachment:
     """Attach a certificate (PDF, PNG, JPEG by content) to a draft, as its unit."""
     application, facts = get_visible(user, application_id)
     if version is None:  # a multipart upload need not carry the version; it is checked if it does
         version = application.version
     verdict = steps.authorize(user, "edit_self", facts, version, application)
-    attachment = read_upload(upload, user)
+    attachment = read_upload(upload, user, attached=application.attachments)
     application.attachments.append(attachment)
     record_step("bonus", application, user, permissions.history_capacity(user, verdict.capacity), "edit",
                 field="attachments", new=attachment.filename)
@@ -111,6 +116,7 @@ def add_attachment(user, application_id: int, upload, version=None) -> Attachmen
     return attachment
 
 
+@operation
 def remove_attachment(user, attachment_id: int, version=None) -> BonusApplication:
     attachment = db.session.get(Attachment, attachment_id)
     if attachment is None or attachment.application_id is None:
@@ -125,50 +131,52 @@ def remove_attachment(user, attachment_id: int, version=None) -> BonusApplicatio
     return application
 
 
+class BonusKind:
+    """How a bonus application plugs into the workflow service."""
+
+    history_kind = "bonus"
+
+    def load(self, user, record_id: int) -> Loaded:
+        application, application_facts = get_visible(user, record_id)
+        return Loaded(application, application_facts)
+
+    def blocked_reason(self, loaded: Loaded, action: str) -> str | None:
+        """附件6: an application is submitted with its project and a certificate."""
+        return blocked_reason(loaded.record, action)
+
+    def read_input(self, loaded: Loaded, step: Step) -> StepInput:
+        """The gate proposes points as it approves; the leader gives the opinion and the points."""
+        if step.action == "approve":
+            return StepInput(edits=_proposed(loaded.record, step.payload))
+        if step.action == "sign" and step.capacity == "leader":
+            return _leader_decides(loaded.record, step.payload)
+        return StepInput()
+
+    def add_signature(self, loaded: Loaded, user, capacity: str) -> None:
+        loaded.record.signatures.append(BonusSignature(
+            capacity=capacity, unit_id=None if capacity == "leader" else user.unit_id, user=user, at=utcnow()))
+
+
+BONUS = BonusKind()
+
+
 def fire_action(user, application_id: int, action: str, payload: dict) -> BonusApplication:
     """Fire a machine action on an application, with its checks, signatures and history."""
-    application, facts = get_visible(user, application_id)
-    if action not in permissions.FIRING_ACTIONS:
-        raise NotFound(f"没有“{action}”这个操作", "unknown_action")
-    verdict = steps.authorize(user, action, facts, payload.get("version"), application)
-    capacity = permissions.history_capacity(user, verdict.capacity)
-    comment = steps.clean_text(payload.get("comment"), "意见")
-    if action in ("return", "reopen") and not comment:
-        raise Invalid("退回或重新打开时必须填写理由", "comment_required")
-    why = blocked_reason(application, action)
-    if why:
-        raise Invalid(why, "incomplete")
-    all_signed = False
-    if action == "approve":
-        _approve(application, user, capacity, payload)
-    elif action == "sign" and verdict.capacity == "leader":
-        comment = _leader_decides(application, user, capacity, payload)
-    elif action == "sign":
-        all_signed = facts.pending_ids <= {user.unit_id}
-    before, after = fire(application, action, all_signed=all_signed)
-    if STATES.index(after) < STATES.index(before):
-        steps.void_signatures(application, after)
-    else:
-        _sign(application, user, action, verdict.capacity)
-    # The unit may withdraw only until the gate has acted: a new submit opens a new round,
-    # an approval or a move back to the gate means the gate has acted.
-    application.gate_touched = action != "submit" and (application.gate_touched or after == "gate_review"
-                                                       or action == "approve")
-    record_step("bonus", application, user, capacity, action, from_state=before, to_state=after, comment=comment)
-    steps.commit(application)
-    return application
+    return workflow.fire_action(BONUS, user, application_id, action, payload)
 
 
-def _approve(application, user, capacity, payload) -> None:
-    """The gate proposes the points as it approves (扎口审核)."""
+def _proposed(application, payload) -> list:
+    """扎口审核: the gate's proposed points, given now or already saved."""
     if "points_proposed" in payload and payload["points_proposed"] is not None:
-        _edit(application, user, capacity, "points_proposed", _points(payload["points_proposed"], "建议分值"))
+        return [("points_proposed", _points(payload["points_proposed"], "建议分值"))]
     if application.points_proposed is None:
         raise Invalid("审核通过时请填写建议分值（points_proposed）", "points_required")
+    return []
 
 
-def _leader_decides(application, user, capacity, payload) -> str:
-    """局分管领导意见 (required) and 最终赋分 (defaults to the proposed points; 0 needs a reason)."""
+def _leader_decides(application, payload) -> StepInput:
+    """局分管领导意见 (required) and 最终赋分 (defaults to the proposed points; 0 needs a reason).
+    The opinion is also the step's comment in the history."""
     opinion = steps.clean_text(payload.get("opinion"), "局分管领导意见")
     if not opinion:
         raise Invalid("请填写局分管领导意见", "opinion_required")
@@ -176,13 +184,4 @@ def _leader_decides(application, user, capacity, payload) -> str:
     granted = application.points_proposed if granted is None else _points(granted, "最终赋分")
     if granted is None:
         raise Invalid("请填写最终赋分", "points_required")
-    _edit(application, user, capacity, "opinion", opinion)
-    _edit(application, user, capacity, "points_granted", granted)
-    return opinion
-
-
-def _sign(application, user, action: str, capacity: str) -> None:
-    step = {"submit": "unit_head", "approve": "gate", "sign": capacity}.get(action)
-    if step in steps.SIGNATURE_STEP:
-        application.signatures.append(BonusSignature(
-            capacity=step, unit_id=user.unit_id if step != "leader" else None, user=user, at=utcnow()))
+    return StepInput(edits=[("opinion", opinion), ("points_granted", granted)], comment=opinion)

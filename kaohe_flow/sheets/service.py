@@ -2,22 +2,22 @@
 
 Every public function that changes a sheet checks who and when through
 `workflow.permissions.decide`, refuses a stale `version`, writes its history steps and
-commits once — or changes nothing.
+commits once — or changes nothing (`uow.operation`). The moves of the path are made by the
+one workflow service (`workflow.service`); `SheetKind` is what a sheet plugs into it.
 """
 from decimal import Decimal
 
-
-from ..audit.service import record_step
 from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..org.models import Unit
 from ..points import ZERO, PointsError, parse_points
 from ..scheme.models import Scheme
 from ..timeutil import utcnow
+from ..uow import operation
 from ..workflow import permissions
+from ..workflow import service as workflow
 from ..workflow import steps
-from ..workflow.machine import STATES, fire
-from ..workflow.permissions import RecordFacts
+from ..workflow.service import Loaded, Step, StepInput
 from .models import Sheet, SheetRow, Signature
 from .queries import blocked_reason, get_visible, scheme_for
 
@@ -38,6 +38,7 @@ def _score(value, standard: Decimal, label: str) -> Decimal | None:
     return score
 
 
+@operation
 def update_row(user, sheet_id: int, code: str, payload: dict) -> Sheet:
     """PUT one row: self score and reason (draft) or review score and reason (gate_review)."""
     get_visible(user, sheet_id)  # 404 before anything is said about the body
@@ -49,6 +50,7 @@ def update_row(user, sheet_id: int, code: str, payload: dict) -> Sheet:
     return update_rows(user, sheet_id, kind, payload.get("version"), {code: fields})
 
 
+@operation
 def update_rows(user, sheet_id: int, kind: str, version, changes: dict[str, dict]) -> Sheet:
     """Change several rows' `kind` (self | review) score and reason at once, or none of them.
 
@@ -85,12 +87,8 @@ def update_rows(user, sheet_id: int, kind: str, version, changes: dict[str, dict
     changed = False
     for row, code, score, reason in planned:
         for attr, new in ((score_key, score), (reason_key, reason)):
-            old = getattr(row, attr)
-            if steps.fmt_value(old) != steps.fmt_value(new):
-                setattr(row, attr, new)
-                record_step("sheet", sheet, user, capacity, "edit", field=f"{code}.{attr}",
-                            old=steps.fmt_value(old), new=steps.fmt_value(new))
-                changed = True
+            changed |= steps.edit_field("sheet", sheet, user, capacity, attr, new,
+                                        target=row, field=f"{code}.{attr}")
     if changed:
         if kind == "review":
             sheet.gate_touched = True
@@ -98,6 +96,7 @@ def update_rows(user, sheet_id: int, kind: str, version, changes: dict[str, dict
     return sheet
 
 
+@operation
 def set_key_deduction(user, sheet_id: int, payload: dict) -> Sheet:
     """重点指标扣分: entered by the gate unit during review, with its reason."""
     sheet, scheme, sheet_facts = get_visible(user, sheet_id)
@@ -118,40 +117,49 @@ def set_key_deduction(user, sheet_id: int, payload: dict) -> Sheet:
     capacity = permissions.history_capacity(user, verdict.capacity)
     changed = False
     for attr, new in (("key_deduction", points), ("key_deduction_reason", reason)):
-        old = getattr(sheet, attr)
-        if steps.fmt_value(old) != steps.fmt_value(new):
-            setattr(sheet, attr, new)
-            record_step("sheet", sheet, user, capacity, "edit", field=attr, old=steps.fmt_value(old), new=steps.fmt_value(new))
-            changed = True
+        changed |= steps.edit_field("sheet", sheet, user, capacity, attr, new)
     if changed:
         sheet.gate_touched = True
         steps.commit(sheet)
     return sheet
 
 
+class SheetKind:
+    """How a score sheet plugs into the workflow service."""
+
+    history_kind = "sheet"
+
+    def load(self, user, record_id: int) -> Loaded:
+        sheet, scheme, sheet_facts = get_visible(user, record_id)
+        return Loaded(sheet, sheet_facts, scheme)
+
+    def blocked_reason(self, loaded: Loaded, action: str) -> str | None:
+        """DOMAIN.md: submit needs every self score, approve every review score."""
+        return blocked_reason(loaded.record, action)
+
+    def read_input(self, loaded: Loaded, step: Step) -> StepInput:
+        return StepInput(items=_named_rows(step.user, step.action, step.capacity, loaded.context,
+                                           step.payload.get("items")))
+
+    def add_signature(self, loaded: Loaded, user, capacity: str) -> None:
+        """A responsible office signs each of its rows (附件3); the others sign the sheet."""
+        sheet, scheme, now = loaded.record, loaded.context, utcnow()
+        if capacity == "responsible_office":
+            for item in scheme.items:
+                if user.unit_id in {u.id for u in item.responsible}:
+                    sheet.signatures.append(Signature(
+                        capacity=capacity, item_id=item.id, unit_id=user.unit_id, user=user, at=now))
+        else:
+            sheet.signatures.append(Signature(capacity=capacity, user=user, at=now,
+                                              unit_id=None if capacity == "leader" else user.unit_id))
+
+
+SHEET = SheetKind()
+
+
 def fire_action(user, sheet_id: int, action: str, payload: dict) -> Sheet:
     """Fire a machine action on a sheet, with its checks, signatures and history step."""
-    sheet, scheme, sheet_facts = get_visible(user, sheet_id)
-    if action not in permissions.FIRING_ACTIONS:
-        raise NotFound(f"没有“{action}”这个操作", "unknown_action")
-    verdict = steps.authorize(user, action, sheet_facts, payload.get("version"), sheet)
-    comment = steps.clean_text(payload.get("comment"), "意见")
-    if action in ("return", "reopen") and not comment:
-        raise Invalid("退回或重新打开时必须填写理由", "comment_required")
-    named = _named_rows(user, action, verdict.capacity, scheme, payload.get("items"))
-    _preconditions(action, sheet)
-    all_signed = _sign(user, action, verdict.capacity, sheet, scheme, sheet_facts)
-    before, after = fire(sheet, action, all_signed=all_signed)
-    if STATES.index(after) < STATES.index(before):
-        steps.void_signatures(sheet, after)
-    # The unit may withdraw only until the gate has acted: a new submit opens a new round,
-    # an approval or a move back to the gate means the gate has acted.
-    sheet.gate_touched = action != "submit" and (sheet.gate_touched or after == "gate_review"
-                                                 or action == "approve")
-    record_step("sheet", sheet, user, permissions.history_capacity(user, verdict.capacity), action,
-                from_state=before, to_state=after, comment=comment, items=named)
-    steps.commit(sheet)
-    return sheet
+    return workflow.fire_action(SHEET, user, sheet_id, action, payload)
 
 
 def _named_rows(user, action, capacity, scheme: Scheme, items) -> list[str] | None:
@@ -167,30 +175,7 @@ def _named_rows(user, action, capacity, scheme: Scheme, items) -> list[str] | No
     return list(dict.fromkeys(items))
 
 
-def _preconditions(action: str, sheet: Sheet) -> None:
-    why = blocked_reason(sheet, action)
-    if why:
-        raise Invalid(why, "incomplete")
-
-
-def _sign(user, action, capacity, sheet: Sheet, scheme: Scheme, sheet_facts: RecordFacts) -> bool:
-    """Add the signatures an action gives; answer whether every office has now signed."""
-    now = utcnow()
-    if action == "submit":
-        sheet.signatures.append(Signature(capacity="unit_head", user=user, unit_id=user.unit_id, at=now))
-    elif action == "approve":
-        sheet.signatures.append(Signature(capacity="gate", user=user, unit_id=user.unit_id, at=now))
-    elif action == "sign" and capacity == "leader":
-        sheet.signatures.append(Signature(capacity="leader", user=user, at=now))
-    elif action == "sign":
-        for item in scheme.items:
-            if user.unit_id in {u.id for u in item.responsible}:
-                sheet.signatures.append(Signature(
-                    capacity="responsible_office", item_id=item.id, unit_id=user.unit_id, user=user, at=now))
-        return sheet_facts.pending_ids <= {user.unit_id}
-    return False
-
-
+@operation
 def open_year(year: int) -> int:
     """Create a draft sheet, with a row per item, for every unit that has none this year."""
     scheme = scheme_for(year)

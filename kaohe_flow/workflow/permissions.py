@@ -3,13 +3,15 @@ inbox and buttons alike.
 
 The answer distinguishes "never" (the wrong person for it: 403) from "not now" (the right
 person, the wrong moment: 409), as CONTRACT.md requires. Who may do what is the table of
-DOMAIN.md ("Who does what"), declared below as data; the org facts (gate map, leaders,
-responsible offices) come from the database, never from code.
+DOMAIN.md ("Who does what"), built from the one declaration of the moves in `machine.py`
+(never written twice); the org facts (gate map, leaders, responsible offices) come from the
+database, never from code.
 """
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from .machine import STATE_LABELS
+from ..access import sees_everything
+from .machine import ACTIONS, FIELD_EDITS, STATE_LABELS, TRANSITIONS, Guard
 
 
 @dataclass(frozen=True)
@@ -32,28 +34,23 @@ class Grant(NamedTuple):
     capacity: str  # unit | gate | responsible_office | leader | admin
     head_only: bool
     state: str
+    guard: Guard | None = None
 
 
-# DOMAIN.md "Who does what"; edit_* are the field edits, asked through the same question.
-ACTION_RULES: dict[str, tuple[Grant, ...]] = {
-    "submit": (Grant("unit", True, "draft"),),
-    "withdraw": (Grant("unit", True, "gate_review"),),
-    "approve": (Grant("gate", True, "gate_review"),),
-    "return": (
-        Grant("gate", True, "gate_review"),
-        Grant("responsible_office", True, "responsible_sign"),
-        Grant("leader", False, "leader_sign"),
-    ),
-    "sign": (
-        Grant("responsible_office", True, "responsible_sign"),
-        Grant("leader", False, "leader_sign"),
-    ),
-    "reopen": (Grant("admin", False, "final"),),
-    "edit_self": (Grant("unit", False, "draft"),),
-    "edit_review": (Grant("gate", False, "gate_review"),),
-}
+def _rules() -> dict[str, tuple[Grant, ...]]:
+    """The table of DOMAIN.md "Who does what", built from the machine's one declaration."""
+    rules: dict[str, list[Grant]] = {}
+    for t in TRANSITIONS:
+        rules.setdefault(t.trigger, []).append(Grant(t.who.capacity, t.who.head_only, t.source, t.guard))
+    for edit in FIELD_EDITS:
+        rules.setdefault(edit.name, []).append(Grant(edit.who.capacity, edit.who.head_only, edit.state))
+    return {action: tuple(grants) for action, grants in rules.items()}
 
-FIRING_ACTIONS = ("submit", "withdraw", "approve", "sign", "return", "reopen")
+
+# edit_* are the field edits, asked through the same question.
+ACTION_RULES: dict[str, tuple[Grant, ...]] = _rules()
+
+FIRING_ACTIONS = ACTIONS
 
 
 @dataclass(frozen=True)
@@ -90,7 +87,7 @@ def capacities(user, facts: RecordFacts) -> set[str]:
 
 def can_see(user, facts: RecordFacts) -> bool:
     """A unit sees its own and its gated units' records; offices, leaders, viewers, admins all."""
-    if user.has_role("viewer") or user.has_role("admin") or user.has_role("leader"):
+    if sees_everything(user):
         return True
     if user.unit_id is not None and user.unit_id in facts.reader_ids:
         return True
@@ -116,21 +113,11 @@ def decide(user, action: str, facts: RecordFacts) -> Verdict:
     for grant in mine:
         if grant.state != facts.state:
             continue
-        refusal = _guard(user, action, grant, facts)
-        if refusal is not None:
-            return refusal
+        if grant.guard is not None and not grant.guard.holds(user, facts):
+            return Verdict(False, 409, grant.guard.code, grant.guard.message)
         return Verdict(True, 200, "ok", "", grant.capacity)
     label = STATE_LABELS.get(facts.state, facts.state)
     return Verdict(False, 409, "wrong_state", f"当前状态为“{label}”，现在不能执行此操作")
-
-
-def _guard(user, action: str, grant: Grant, facts: RecordFacts) -> Verdict | None:
-    """Refusals that depend on more than the state."""
-    if action == "withdraw" and facts.gate_touched:
-        return Verdict(False, 409, "gate_has_acted", "扎口科室已开始审核，不能再撤回")
-    if action == "sign" and grant.capacity == "responsible_office" and user.unit_id not in facts.pending_ids:
-        return Verdict(False, 409, "already_signed", "本科室负责的项目已经签字")
-    return None
 
 
 def allowed_actions(user, facts: RecordFacts) -> list[str]:

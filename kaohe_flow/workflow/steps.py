@@ -4,17 +4,14 @@ from decimal import Decimal
 
 from sqlalchemy.orm.exc import StaleDataError
 
+from ..audit import service as audit
 from ..errors import BadRequest, Invalid, from_verdict, stale
 from ..extensions import db
 from ..timeutil import utcnow
 from . import permissions
-from .machine import STATES
+from .machine import SIGNATURE_STEP, STATES
 
 MAX_TEXT = 2000  # a reason, a comment or a project title; the forms' cells are not essays
-
-# A signature belongs to the step where it is given; moving back before that step voids it.
-SIGNATURE_STEP = {"unit_head": "draft", "gate": "gate_review", "responsible_office": "responsible_sign",
-                  "leader": "leader_sign"}
 
 
 def check_version(record, version) -> None:
@@ -65,6 +62,20 @@ def fmt_value(value) -> str | None:
     if value is None:
         return None
     return format(value.normalize(), "f") if isinstance(value, Decimal) else str(value)
+
+
+def edit_field(kind: str, record, user, capacity: str, attr: str, new, *, target=None,
+               field: str | None = None) -> bool:
+    """Set one field of `target` (the record itself by default) and write its history step on
+    the record; answers whether it changed. Nothing is committed here."""
+    target = record if target is None else target
+    old = getattr(target, attr)
+    if fmt_value(old) == fmt_value(new):
+        return False
+    setattr(target, attr, new)
+    audit.record_step(kind, record, user, capacity, "edit", field=field or attr,
+                      old=fmt_value(old), new=fmt_value(new))
+    return True
 
 
 def void_signatures(record, dest: str) -> None:

@@ -4,7 +4,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
-from .config import load_config
+from .config import finish_config, load_config
 from .extensions import csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -12,15 +12,31 @@ MAX_ID = 2**31 - 1  # the largest id a PostgreSQL integer column holds
 
 
 class IdConverter(IntegerConverter):
-    """A record id: a larger number cannot exist, so it is a plain 404, not a database error."""
+    """A record id: any run of ASCII digits, with or without a minus.
 
-    def __init__(self, url_map):
-        super().__init__(url_map, min=1, max=MAX_ID)
+    The rule matches whatever the number, so the request is authenticated (401 first) and then
+    answered 404 by the lookup like any id that names no record. Refusing a number here instead
+    would let Werkzeug try the other rules of the path and answer 404 before 401, or 405. A
+    number no record can have (0, negative, past a PostgreSQL integer) becomes 0, which no row
+    has: the database is never asked about a number it cannot hold."""
+
+    regex = r"-?[0-9]+"  # not \d: int() would read other scripts' digits as a number
+    lowest, highest = 1, MAX_ID
+
+    def to_python(self, value: str) -> int:
+        if len(value) > 12:  # int() refuses thousands of digits; none of these can be an id
+            return 0
+        number = int(value)
+        return number if self.lowest <= number <= self.highest else 0
+
+    def to_url(self, value) -> str:
+        return str(int(value))
 
 
-class YearConverter(IntegerConverter):
-    def __init__(self, url_map):
-        super().__init__(url_map, min=1, max=9999)
+class YearConverter(IdConverter):
+    """A year in a path: like an id, any number matches and one no year can be (0, > 9999) is 404."""
+
+    highest = 9999
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -34,6 +50,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(load_config(Path(app.instance_path)))
     if test_config:
         app.config.update(test_config)
+    finish_config(app.config)
 
     # Import models so that metadata (and Alembic) know every table.
     from .audit import models as _audit  # noqa: F401
@@ -43,6 +60,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .trackers import oa_models as _oa  # noqa: F401
     from .org import models as _org  # noqa: F401
     from .scheme import models as _scheme  # noqa: F401
+    from .security import models as _security  # noqa: F401
     from .sheets import models as _sheets  # noqa: F401
     from .trackers import info_models as _info  # noqa: F401
 
@@ -53,11 +71,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
 
-    from . import api, cli, web
+    from . import api, cli, security, web
 
     app.register_blueprint(web.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # the API authenticates with bearer tokens, not cookies
     cli.init_app(app)
     web.init_app(app)
+    security.init_app(app)
     return app

@@ -1,4 +1,5 @@
 """Refusals a service raises; pages and the API turn them into messages and status codes."""
+from flask import jsonify
 
 
 class ServiceError(Exception):
@@ -50,3 +51,8 @@ def from_verdict(verdict) -> ServiceError:
     """The refusal that a permission verdict stands for."""
     kind = {403: Forbidden, 404: NotFound}.get(verdict.status, Conflict)
     return kind(verdict.message, verdict.code)
+
+
+def error_response(status: int, code: str, message: str, **extra):
+    """The contract's error shape; an import's refusal adds the bad `rows` inside `error`."""
+    return jsonify({"error": {"code": code, "message": message, **extra}}), status

@@ -41,7 +41,33 @@ def test_ids_no_record_can_have_are_404(api, path):
     assert r.status_code == 404 and r.get_json()["error"]["code"]
 
 
-@pytest.mark.parametrize("year", ["99999999999999999999999", "3000000000", "²", "-1", "2018.0"])
+@pytest.mark.parametrize("method, path", [
+    ("delete", "/api/v1/attachments/0"), ("delete", "/api/v1/info-items/0"), ("delete", "/api/v1/oa-documents/0"),
+    ("put", "/api/v1/bonus-applications/0"), ("put", "/api/v1/deductions/0"), ("put", "/api/v1/oa-documents/0"),
+    ("delete", "/api/v1/oa-documents/-3"), ("get", "/api/v1/deductions/-1"), ("get", "/api/v1/sheets/-0"),
+    ("get", "/api/v1/attachments/" + "9" * 5000), ("get", "/api/v1/years/0/scheme"),
+    ("get", "/api/v1/years/10000/export.xlsx"), ("get", "/api/v1/years/-2018/scheme"),
+])
+def test_an_id_no_record_can_have_is_404_whatever_the_method_never_405(api, method, path):
+    r = getattr(api.as_("admin"), method)(path, json={"version": 1})
+    assert r.status_code == 404 and r.get_json()["error"]["code"]
+
+
+def test_digits_of_other_scripts_are_not_ids(api):
+    assert api.as_("bgs").get("/api/v1/sheets/\u0661").status_code == 404  # ARABIC-INDIC DIGIT ONE
+
+
+def test_a_whole_number_written_with_a_point_is_that_integer(api):
+    """JSON has one kind of number, and the OpenAPI document calls 2018.0 an integer."""
+    r = api.as_("bgs").post("/api/v1/bonus-applications",
+                            json={"year": 2018.0, "project": "创建文明单位", "points_requested": "1"})
+    assert r.status_code == 201 and r.get_json()["year"] == 2018
+    r = api.as_("bgs").post("/api/v1/bonus-applications",
+                            json={"year": 2018.5, "project": "创建文明单位", "points_requested": "1"})
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "bad_year"
+
+
+@pytest.mark.parametrize("year", ["99999999999999999999999", "3000000000", "²", "-1", "2018.0", "", "0"])
 def test_bad_years_are_400(api, year):
     for path in ("/api/v1/sheets", "/api/v1/inbox"):
         r = api.as_("bgs").get(f"{path}?year={year}")

@@ -1,17 +1,12 @@
 """The JSON API of CONTRACT.md, `/api/v1`: thin, over the same services as the pages."""
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, g, request
 
-from ..errors import BadRequest, ServiceError, Unauthorized
+from ..errors import BadRequest, ServiceError, Unauthorized, error_response
 from ..org import service as org_service
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 PUBLIC_ENDPOINTS = {"api.create_token", "api.openapi"}
-
-
-def error_response(status: int, code: str, message: str, **extra):
-    """The contract's error shape; an import's refusal adds the bad `rows` inside `error`."""
-    return jsonify({"error": {"code": code, "message": message, **extra}}), status
 
 
 @bp.errorhandler(ServiceError)
@@ -38,11 +33,15 @@ def _authenticate():
 
 
 def body() -> dict:
-    """The request's JSON object, or 400."""
+    """The request's JSON object, or 400.
+
+    JSON has one kind of number: `2018.0` is the integer 2018 (JSON Schema agrees, and so does
+    the OpenAPI document), so a whole number written with a point reaches the services as an int."""
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise BadRequest("请求体必须是 JSON 对象", "malformed_json")
-    return data
+    return {key: int(value) if isinstance(value, float) and value.is_integer() else value
+            for key, value in data.items()}
 
 
 from . import views  # noqa: E402,F401  (routes register on bp)
@@ -50,4 +49,4 @@ from . import bonus_views  # noqa: E402,F401
 from . import ledger_views  # noqa: E402,F401
 from . import info_views  # noqa: E402,F401
 from . import oa_views  # noqa: E402,F401
-from ..reports import api_routes  # noqa: E402,F401
+from . import report_views  # noqa: E402,F401

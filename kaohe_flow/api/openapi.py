@@ -1,13 +1,18 @@
 """The OpenAPI 3.1 description of `/api/v1` (CONTRACT.md), served at /api/v1/openapi.json."""
 
 _ERR = {"$ref": "#/components/responses/Error"}
+_NO_CONTENT = {"description": "Done; no body"}
 
 
 def _op(summary: str, ok: str = "200", body: str | None = None, params: list | None = None,
         errors=(400, 401, 403, 404, 409, 422), secured: bool = True) -> dict:
-    op = {"summary": summary, "responses": {ok: {"description": "OK",
-                                                 "content": {"application/json": {"schema": {"type": "object"}}}}}}
-    for status in errors:
+    """One operation answering JSON. Every secured one may answer 401 (no or a bad token); one
+    that reads a body may answer 400 (not a JSON object) and 413 (past MAX_CONTENT_LENGTH)."""
+    ok_response = _NO_CONTENT if ok == "204" else {
+        "description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}
+    op = {"summary": summary, "responses": {ok: ok_response}}
+    statuses = set(errors) | ({401} if secured else set()) | ({400, 413} if body else set())
+    for status in sorted(statuses):
         op["responses"][str(status)] = _ERR
     if body:
         op["requestBody"] = {"required": True, "content": {"application/json": {"schema": {"$ref": body}}}}
@@ -18,12 +23,97 @@ def _op(summary: str, ok: str = "200", body: str | None = None, params: list | N
     return op
 
 
+def _also(op: dict, status: str, description: str) -> dict:
+    """One more success an operation answers with JSON."""
+    op["responses"][status] = {"description": description,
+                               "content": {"application/json": {"schema": {"type": "object"}}}}
+    return op
+
+
 def _path(name: str, schema_type: str = "integer") -> dict:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": schema_type}}
+    """A path parameter. An id or a year that no record can have (0, negative, too large) is 404,
+    after the 401 for a missing token, like any id that names nothing."""
+    schema = {"type": schema_type}
+    if schema_type == "integer":
+        schema = _YEAR if name == "year" else {"type": "integer", "minimum": 1}
+    return {"name": name, "in": "path", "required": True, "schema": schema}
 
 
-_YEAR_Q = {"name": "year", "in": "query", "required": False, "schema": {"type": "integer"}}
+_YEAR = {"type": "integer", "minimum": 1, "maximum": 9999, "examples": [2018]}
+# Lists: without `year`, every year's records; reports: one year, so `year` is required.
+_YEAR_Q = {"name": "year", "in": "query", "required": False, "schema": _YEAR,
+           "description": "only this year's; without it, every year's"}
+_YEAR_REQUIRED = {"name": "year", "in": "query", "required": True, "schema": _YEAR}
+_VERSION_Q = {"name": "version", "in": "query", "required": False,
+              "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1},
+              "description": "the record's version as last read: 409 stale_version when it has moved on"}
+_BINARY = {"schema": {"type": "string", "format": "binary"}}
+# A download is a conditional GET (send_file): If-None-Match → 304, Range → 206 or 416.
+_DOWNLOAD_EXTRAS = {"206": {"description": "the requested byte range"},
+                    "304": {"description": "not modified (If-None-Match)"},
+                    "416": {"description": "the requested range is not satisfiable"}}
+
+
+def _download(summary: str, content_types: tuple, params: list, errors=(401, 404)) -> dict:
+    """A file: its bytes in the given types, or the error shape."""
+    responses = {"200": {"description": summary, "content": {t: _BINARY for t in content_types}},
+                 **_DOWNLOAD_EXTRAS}
+    for status in errors:
+        responses[str(status)] = _ERR
+    return {"summary": summary, "parameters": params, "responses": responses}
+
+
+def _upload(summary: str, params: list | None = None, fields: dict | None = None,
+            errors=(400, 401, 403, 404, 409, 413, 422)) -> dict:
+    """A multipart upload (field `file`), answered 201 with JSON."""
+    op = _op(summary, "201", params=params, errors=errors)
+    op["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": {
+        "type": "object", "required": ["file"],
+        "properties": {"file": {"type": "string", "format": "binary"}, **(fields or {})}}}}}
+    return op
+
+
+_TEXT = {"type": ["string", "null"], "description": "free text; null is the same as empty"}
+_OA_FIELDS = {
+    "oa_id": {"type": ["string", "integer", "null"], "maxLength": 100, "description": "the OA system's number"},
+    "title": {"type": "string", "minLength": 1, "maxLength": 500},
+    "kind": {"enum": ["meeting", "other", "test"]}, "sent_at": {"type": "string", "format": "date-time"},
+    "recipients": {"type": "array", "minItems": 1, "items": {"type": "object", "required": ["username"], "properties": {
+        "username": {"type": "string", "minLength": 1},
+        "signed_at": {"type": ["string", "null"], "format": "date-time"}}}}}
 _POINTS = {"type": ["string", "number"], "description": "decimal points, at most two places, e.g. \"96.5\""}
+
+
+def _tokens_op() -> dict:
+    """POST /tokens, with the lockout: 429 and Retry-After after repeated failures for a name."""
+    op = _op("Sign in: a bearer token. After LOGIN_MAX_FAILURES (5) failures for one username within "
+             "LOGIN_FAILURE_WINDOW_SECONDS (900), every attempt for it answers 429 too_many_attempts until "
+             "Retry-After seconds have passed", "201", "#/components/schemas/Credentials",
+             errors=(400, 401), secured=False)
+    op["responses"]["429"] = {"description": "too_many_attempts: this username is locked for a while",
+                              "headers": {"Retry-After": {"description": "seconds until it may try again",
+                                                         "schema": {"type": "integer", "minimum": 1}}},
+                              "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    return op
+
+
+def _security_events_op() -> dict:
+    """GET /security-events (admin)."""
+    op = _op("Security events, newest first (admin): at, kind, username, ip, detail",
+             params=[{"name": "kind", "in": "query", "required": False,
+                      "schema": {"enum": ["login_ok", "login_failed", "locked", "logout", "token_issued",
+                                          "token_revoked", "password_changed", "password_reset",
+                                          "user_changed", "forbidden"]}},
+                     {"name": "limit", "in": "query", "required": False,
+                      "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 200}}],
+             errors=(400, 401, 403))
+    op["responses"]["200"]["content"]["application/json"]["schema"] = {
+        "type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {
+            "type": "object", "required": ["at", "kind", "username", "ip"], "properties": {
+                "at": {"type": "string", "format": "date-time"}, "kind": {"type": "string"},
+                "username": {"type": ["string", "null"]}, "ip": {"type": ["string", "null"]},
+                "detail": {"type": "string"}}}}}}
+    return op
 
 
 def document() -> dict:
@@ -36,9 +126,9 @@ def document() -> dict:
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
         "paths": {
-            "/tokens": {"post": _op("Sign in: a bearer token", "201", "#/components/schemas/Credentials",
-                                    errors=(400, 401), secured=False)},
+            "/tokens": {"post": _tokens_op()},
             "/tokens/current": {"delete": _op("Revoke the token used for this call", "204", errors=(401,))},
+            "/security-events": {"get": _security_events_op()},
             "/openapi.json": {"get": _op("This document", errors=(), secured=False)},
             "/me": {"get": _op("The caller: username, name, unit, roles", errors=(401,))},
             "/units": {"get": _op("Units with aliases, gate unit and supervising leader", errors=(401,))},
@@ -71,13 +161,9 @@ def document() -> dict:
                 "get": _op("One application with its certificates", params=[_path("id")], errors=(401, 404)),
                 "put": _op("Edit the draft (the unit) or the proposed points (the gate, in gate_review)",
                            body="#/components/schemas/BonusEdit", params=[_path("id")])},
-            "/bonus-applications/{id}/attachments": {"post": {
-                **_op("Upload a certificate: multipart field `file`, PDF/PNG/JPEG by content", "201",
-                      params=[_path("id")], errors=(400, 401, 403, 404, 409, 413, 422)),
-                "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
-                    "type": "object", "required": ["file"],
-                    "properties": {"file": {"type": "string", "format": "binary"},
-                                   "version": {"type": "integer"}}}}}}}},
+            "/bonus-applications/{id}/attachments": {"post": _upload(
+                "Upload a certificate: multipart field `file`, a PDF, PNG or JPEG that parses as one",
+                params=[_path("id")], fields={"version": _VERSION_Q["schema"]})},
             "/bonus-applications/{id}/actions/{action}": {"post": _op(
                 "Fire an action; approve carries points_proposed, the leader's sign opinion and points_granted",
                 body="#/components/schemas/BonusAction",
@@ -87,10 +173,10 @@ def document() -> dict:
             "/bonus-applications/{id}/history": {"get": _op("The application's history",
                                                             params=[_path("id")], errors=(401, 404))},
             "/attachments/{id}": {
-                "get": {"summary": "The file, as an attachment with its original name",
-                        "parameters": [_path("id")],
-                        "responses": {"200": {"description": "the file"}, "401": _ERR, "404": _ERR}},
-                "delete": _op("Remove a certificate from a draft", params=[_path("id")])},
+                "get": _download("The file (a certificate or evidence) with its original name, in the type its "
+                                 "bytes are", ("application/pdf", "image/png", "image/jpeg"), [_path("id")]),
+                "delete": _op("Remove a certificate from a draft; answers the application",
+                              params=[_path("id"), _VERSION_Q], errors=(400, 401, 403, 404, 409, 422))},
             # deduction records (考核记录, 附件2)
             "/deductions": {
                 "get": _op("Deduction records the caller may see; `unit` by code, name or alias",
@@ -104,26 +190,27 @@ def document() -> dict:
                            "200", "#/components/schemas/DeductionEdit", params=[_path("id")])},
             "/deductions/{id}/withdraw": {"post": _op("Withdraw a manual record, with a reason", params=[_path("id")],
                                                       body="#/components/schemas/Withdraw")},
-            "/deductions/{id}/evidence": {"post": _op("Upload evidence (multipart field `file`: PDF/PNG/JPEG)", "201",
-                                                      params=[_path("id")],
-                                                      errors=(400, 401, 403, 404, 409, 413, 422))},
+            "/deductions/{id}/evidence": {"post": _upload(
+                "Upload evidence: multipart field `file`, a PDF, PNG or JPEG that parses as one",
+                params=[_path("id")], fields={"version": _VERSION_Q["schema"]})},
             "/deductions/{id}/history": {"get": _op("The record's history", params=[_path("id")], errors=(401, 404))},
             # OA sign-in timeliness (附件5) and the admin's working-day calendar
             "/oa-documents": {
-                "post": _op("Enter or push a document with its recipients; the same `oa_id` updates it (200)", "201",
-                            "#/components/schemas/OaDocument", errors=(400, 401, 403, 422)),
+                "post": _also(_op("Enter or push a document with its recipients; the same `oa_id` updates it (200)",
+                                  "201", "#/components/schemas/OaDocument", errors=(400, 401, 403, 422)),
+                              "200", "a document with this oa_id existed: updated"),
                 "get": _op("Documents (offices responsible for 信息管理, leaders, viewers, admins)",
                            params=[_YEAR_Q], errors=(400, 401, 403))},
             "/oa-documents/{id}": {
                 "get": _op("One document", params=[_path("id")], errors=(401, 404)),
-                "put": _op("Update a document (e.g. sign-ins pushed later)", body="#/components/schemas/OaDocument",
+                "put": _op("Update a document (e.g. sign-ins pushed later)", body="#/components/schemas/OaDocumentEdit",
                            params=[_path("id")]),
-                "delete": _op("Delete a document", "204", params=[_path("id")], errors=(401, 403, 404))},
-            "/oa-documents/import": {"post": _op(
-                "Import sign-ins from .xlsx/.csv (multipart `file`): all rows or none; 422 lists bad `rows`", "201",
+                "delete": _op("Delete a document", "204", params=[_path("id")], errors=(401, 403, 404, 409, 422))},
+            "/oa-documents/import": {"post": _upload(
+                "Import sign-ins from .xlsx/.csv (multipart `file`): all rows or none; 422 lists bad `rows`",
                 errors=(400, 401, 403, 413, 422))},
             "/oa-report": {"get": _op("Every recipient judged in working time, and points per unit",
-                                      params=[{**_YEAR_Q, "required": True}], errors=(400, 401, 422))},
+                                      params=[_YEAR_REQUIRED], errors=(400, 401, 422))},
             "/calendar": {"get": _op("The admin's working-day overrides", params=[_YEAR_Q], errors=(400, 401))},
             "/calendar/{day}": {
                 "put": _op("Declare a day a working day or a day off (admin)", params=[_path("day", "string")],
@@ -134,7 +221,7 @@ def document() -> dict:
             "/info-items": {
                 "get": _op("Adopted information items of a year the caller may see (all units for leaders, viewers, "
                            "admins and the offices responsible for 信息宣传; else the caller's unit)",
-                           params=[{**_YEAR_Q, "required": True},
+                           params=[_YEAR_REQUIRED,
                                    {"name": "unit", "in": "query", "required": False, "schema": {"type": "string"},
                                     "description": "a unit code, name or alias"}], errors=(400, 401, 422)),
                 "post": {**_op("Enter one adopted item (an office responsible for 信息宣传); the year's shortfall "
@@ -150,48 +237,40 @@ def document() -> dict:
                                              "description": "在线访谈, 政策解读, 热点专访, 网页专题, 热点问答"},
                                  "stream": {"enum": ["info", "gov_affairs"], "default": "info"},
                                  "district_offices": {"type": "boolean", "default": False,
-                                                      "description": "adopted by 区两办 (gov_affairs only)"}}}}}}}},
+                                                      "description": "adopted by 区两办 (gov_affairs only)"}},
+                             "examples": [{"unit": "szc", "title": "我局召开年度考核工作会议", "adopted_on": "2018-03-05",
+                                           "portal": "district"}]}}}}}},
             "/info-items/{id}": {
                 "put": {**_op("Correct an item: any of the fields above, with `version`", params=[_path("id")]),
                         "requestBody": {"required": True, "content": {"application/json": {"schema": {
                             "type": "object", "required": ["version"], "properties": {
                                 "version": {"type": "integer"}}}}}}},
-                "delete": {"summary": "Delete an item; its shortfall records follow", "parameters": [_path("id")],
-                           "responses": {"204": {"description": "deleted"}, "401": _ERR, "403": _ERR, "404": _ERR}}},
-            "/info-items/import": {"post": {
-                **_op("Import items from .xlsx or .csv (UTF-8, UTF-8 with BOM or GBK): columns 单位, 标题, 录用日期, "
-                      "录用网站 (区/市/省), 特殊类型 (是/否), 类别 (信息/政务信息), 区两办录用 (是/否), or the English "
-                      "field names. Any bad row imports nothing: 422 with error.rows [{row, message}]. Rows already "
-                      "entered are skipped → {imported, updated, skipped}", "201",
-                      errors=(400, 401, 403, 409, 413, 422)),
-                "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
-                    "type": "object", "required": ["file"],
-                    "properties": {"file": {"type": "string", "format": "binary"},
-                                   "year": {"type": "integer",
-                                            "description": "optional: every row must be in it"}}}}}}}},
+                "delete": _op("Delete an item; its shortfall records follow", "204", params=[_path("id")],
+                              errors=(401, 403, 404, 409, 422))},
+            "/info-items/import": {"post": _upload(
+                "Import items from .xlsx or .csv (UTF-8, UTF-8 with BOM or GBK): columns 单位, 标题, 录用日期, "
+                "录用网站 (区/市/省), 特殊类型 (是/否), 类别 (信息/政务信息), 区两办录用 (是/否), or the English "
+                "field names. Any bad row imports nothing: 422 with error.rows [{row, message}]. Rows already "
+                "entered are skipped → {imported, updated, skipped}",
+                fields={"year": {**_YEAR, "description": "optional: every row must be in it"}},
+                errors=(400, 401, 403, 409, 413, 422))},
             "/info-report": {"get": _op(
                 "The year's report: units (quota, months, months_short, year_short, count, extras, total, points, "
                 "gov_affairs with district_offices and points_note) and the ranking for the information-officer award",
-                params=[{**_YEAR_Q, "required": True}], errors=(400, 401, 404))},
+                params=[_YEAR_REQUIRED], errors=(400, 401, 404))},
             # reports (issue 3)
             "/ranking": {"get": _op(
                 "The year's ranking: final sheets by total (ties share a rank), then unfinished ones (rank null); "
                 "ranks over all final sheets, rows only for sheets the caller may see",
-                params=[{**_YEAR_Q, "required": True}], errors=(400, 401))},
-            "/sheets/{id}/export.pdf": {"get": {
-                "summary": "The sheet in the layout of 附件3, A4 PDF (attachment)", "parameters": [_path("id")],
-                "responses": {"200": {"description": "the PDF", "content": {"application/pdf": {
-                    "schema": {"type": "string", "format": "binary"}}}}, "401": _ERR, "404": _ERR}}},
-            "/years/{year}/export.xlsx": {"get": {
-                "summary": "The year as one workbook: the ranking, then one 附件3 worksheet per visible unit",
-                "parameters": [_path("year")],
-                "responses": {"200": {"description": "the workbook", "content": {
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
-                        "schema": {"type": "string", "format": "binary"}}}}, "401": _ERR, "404": _ERR}}},
-            "/bonus-applications/{id}/export.pdf": {"get": {
-                "summary": "The application in the layout of 附件6, A4 PDF (attachment)", "parameters": [_path("id")],
-                "responses": {"200": {"description": "the PDF", "content": {"application/pdf": {
-                    "schema": {"type": "string", "format": "binary"}}}}, "401": _ERR, "404": _ERR}}},
+                params=[_YEAR_REQUIRED], errors=(400, 401))},
+            "/sheets/{id}/export.pdf": {"get": _download(
+                "The sheet in the layout of 附件3, A4 PDF (attachment)", ("application/pdf",), [_path("id")])},
+            "/years/{year}/export.xlsx": {"get": _download(
+                "The year as one workbook: the ranking, then one 附件3 worksheet per visible unit",
+                ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",), [_path("year")])},
+            "/bonus-applications/{id}/export.pdf": {"get": _download(
+                "The application in the layout of 附件6, A4 PDF (attachment)", ("application/pdf",),
+                [_path("id")])},
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
@@ -201,15 +280,16 @@ def document() -> dict:
                 "Error": {"type": "object", "required": ["error"], "properties": {"error": {
                     "type": "object", "required": ["code", "message"],
                     "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}},
-                "Credentials": {"type": "object", "required": ["username", "password"],
-                                "properties": {"username": {"type": "string"}, "password": {"type": "string"}}},
+                "Credentials": {"type": "object", "required": ["username", "password"], "properties": {
+                    "username": {"type": "string", "minLength": 1}, "password": {"type": "string", "minLength": 1}}},
                 "RowEdit": {"type": "object", "required": ["version"], "properties": {
                     "version": {"type": "integer"}, "self_score": _POINTS, "self_reason": {"type": "string"},
                     "review_score": _POINTS, "review_reason": {"type": "string"}}},
                 "KeyDeduction": {"type": "object", "required": ["version", "points"], "properties": {
                     "version": {"type": "integer"}, "points": _POINTS, "reason": {"type": "string"}}},
                 "BonusNew": {"type": "object", "required": ["year", "project", "points_requested"], "properties": {
-                    "year": {"type": "integer"}, "project": {"type": "string"}, "points_requested": _POINTS}},
+                    "year": _YEAR, "project": {"type": "string"}, "points_requested": _POINTS},
+                    "examples": [{"year": 2018, "project": "获评市级文明单位", "points_requested": "1"}]},
                 "BonusEdit": {"type": "object", "required": ["version"], "properties": {
                     "version": {"type": "integer"}, "project": {"type": "string"},
                     "points_requested": _POINTS, "points_proposed": _POINTS}},
@@ -217,23 +297,28 @@ def document() -> dict:
                     "version": {"type": "integer"}, "comment": {"type": "string"},
                     "points_proposed": _POINTS, "opinion": {"type": "string"}, "points_granted": _POINTS}},
                 "Deduction": {"type": "object", "required": ["year", "unit", "rule", "date"], "properties": {
-                    "year": {"type": "integer"}, "unit": {"type": "string"}, "rule": {"type": "string"},
+                    "year": _YEAR, "unit": {"type": "string"}, "rule": {"type": "string"},
                     "count": {"type": "integer", "minimum": 1}, "date": {"type": "string", "format": "date"},
-                    "people": {"type": "string"}, "note": {"type": "string"}}},
+                    "people": _TEXT, "note": _TEXT},
+                    "examples": [{"year": 2018, "unit": "szc", "rule": "info_mgmt-3", "count": 1,
+                                  "date": "2018-03-05", "people": "张三", "note": "会议通知超时签收"}]},
                 "DeductionEdit": {"type": "object", "required": ["version"], "properties": {
                     "version": {"type": "integer"}, "rule": {"type": "string"}, "count": {"type": "integer"},
-                    "date": {"type": "string", "format": "date"}, "people": {"type": "string"},
-                    "note": {"type": "string"}}},
+                    "date": {"type": "string", "format": "date"}, "people": _TEXT, "note": _TEXT}},
                 "Withdraw": {"type": "object", "required": ["version", "comment"], "properties": {
                     "version": {"type": "integer"}, "comment": {"type": "string"}}},
-                "OaDocument": {"type": "object", "required": ["title", "kind", "sent_at", "recipients"], "properties": {
-                    "oa_id": {"type": ["string", "null"]}, "title": {"type": "string"},
-                    "kind": {"enum": ["meeting", "other", "test"]}, "sent_at": {"type": "string", "format": "date-time"},
-                    "recipients": {"type": "array", "items": {"type": "object", "required": ["username"], "properties": {
-                        "username": {"type": "string"},
-                        "signed_at": {"type": ["string", "null"], "format": "date-time"}}}}}},
+                "OaDocument": {"type": "object", "required": ["title", "kind", "sent_at", "recipients"],
+                               "properties": _OA_FIELDS,
+                               "examples": [{"oa_id": "OA-2018-0001", "title": "关于召开年度考核工作会议的通知",
+                                             "kind": "meeting", "sent_at": "2018-03-05T09:00:00+08:00",
+                                             "recipients": [{"username": "szc.staff",
+                                                             "signed_at": "2018-03-05T10:30:00+08:00"}]}]},
+                "OaDocumentEdit": {"type": "object", "properties": _OA_FIELDS,
+                                   "description": "any fields of OaDocument; the others stay, recipients replace "
+                                                  "the list"},
                 "CalendarDay": {"type": "object", "required": ["is_workday"], "properties": {
-                    "is_workday": {"type": "boolean"}, "note": {"type": "string"}}},
+                    "is_workday": {"type": "boolean"}, "note": {"type": "string"}},
+                    "examples": [{"is_workday": True, "note": "春节调休上班"}]},
                 "Action": {"type": "object", "required": ["version"], "properties": {
                     "version": {"type": "integer"}, "comment": {"type": "string"},
                     "items": {"type": "array", "items": {"type": "string"},

@@ -8,17 +8,22 @@ from ..extensions import db
 from ..org import service as org_service
 from ..org.models import Unit
 from ..org.queries import resolve_unit
+from ..security import events as security_log
+from ..security.throttle import TooManyAttempts
+from ..timeutil import local_iso
 from ..bonus import queries as bonus_queries
 from ..sheets import queries
 from ..sheets import service as sheets
-from . import body, bp
+from . import body, bp, error_response
 from .openapi import document
 from .serialize import history_json, scheme_json, sheet_json, sheet_summary_json, unit_json, user_json
 
 
 def _year_arg() -> int | None:
+    """A list's optional `year`: absent → every year's (None); present, it must be a year, so
+    an empty `year=` is a 400 like any other value that is not one (the OpenAPI document)."""
     raw = request.args.get("year")
-    if raw in (None, ""):
+    if raw is None:
         return None
     year = parse_year(raw)
     if year is None:
@@ -40,7 +45,12 @@ def unit_arg() -> int | None:
 @bp.post("/tokens")
 def create_token():
     data = body()
-    token = org_service.issue_token(data.get("username"), data.get("password"))
+    try:
+        token = org_service.issue_token(data.get("username"), data.get("password"))
+    except TooManyAttempts as exc:
+        response, status = error_response(exc.status, exc.code, exc.message)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response, status
     return jsonify({"token": token}), 201
 
 
@@ -48,6 +58,14 @@ def create_token():
 def revoke_token():
     org_service.revoke_token(g.api_token)
     return "", 204
+
+
+@bp.get("/security-events")
+def security_events():
+    kind, limit = security_log.parse_filters(request.args)
+    rows = security_log.recent(g.api_user, kind, limit)
+    return jsonify({"items": [{"at": local_iso(e.at), "kind": e.kind, "username": e.username, "ip": e.ip,
+                               "detail": e.detail} for e in rows]})
 
 
 @bp.get("/openapi.json")

@@ -42,12 +42,17 @@ def client_ip() -> str | None:
     return (request.remote_addr or None) if has_request_context() else None
 
 
+def _printable(text: str) -> str:
+    """What an attacker typed, as a database text column holds it (PostgreSQL refuses NUL)."""
+    return text.replace("\x00", "\ufffd")
+
+
 def _event(kind: str, username, detail: str) -> SecurityEvent:
     if kind not in KIND_LABELS:
         raise ValueError(f"unknown security event kind: {kind}")
-    username = username if isinstance(username, str) else None
-    event = SecurityEvent(kind=kind, username=(username or "")[:100] or None, ip=client_ip(),
-                          detail=(detail or "")[:500])
+    username = _printable(username)[:100] if isinstance(username, str) else None
+    event = SecurityEvent(kind=kind, username=username or None, ip=client_ip(),
+                          detail=_printable(detail or "")[:500])
     # key=value with JSON-quoted values: a username typed with a line break cannot forge a line.
     log.info("security_event kind=%s username=%s ip=%s detail=%s", kind,
              json.dumps(event.username, ensure_ascii=False), json.dumps(event.ip),

@@ -3,8 +3,9 @@ from flask import Blueprint, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from ..extensions import db, login_manager
-from ..org.models import ROLE_LABELS, User
+from ..org.models import ROLE_LABELS
 from ..points import fmt_points
+from ..security.sessions import user_for_session
 from ..timeutil import local_display
 from ..workflow.machine import ACTION_LABELS, STATE_LABELS
 
@@ -29,8 +30,9 @@ def init_app(app):
 
     @login_manager.user_loader
     def _load_user(user_id):
-        user = db.session.get(User, int(user_id))
-        return user if user is not None and user.active else None
+        # Only through an open server-side session: a cookie copied before sign-out, or from a
+        # deactivated or expired session, opens nothing (see security/sessions.py).
+        return user_for_session(user_id)
 
     app.jinja_env.filters["points"] = lambda v: fmt_points(v) if v is not None else ""
     app.jinja_env.filters["localtime"] = local_display
@@ -41,16 +43,21 @@ def init_app(app):
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
+        # The exception's own headers stay (405 → Allow, 429 → Retry-After, 401 →
+        # WWW-Authenticate); only its HTML Content-Type gives way to ours.
+        headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
         if request.path.startswith("/api/"):
-            from ..api import error_response
+            from ..errors import error_response
 
             code = {413: "too_large", 405: "method_not_allowed", 404: "not_found"}.get(exc.code, "error")
-            return error_response(exc.code, code, ERROR_TEXT.get(exc.code, exc.description))
+            response, status = error_response(exc.code, code, ERROR_TEXT.get(exc.code, exc.description))
+            response.headers.extend(headers)
+            return response, status
         if exc.code == 400 and "CSRF" in (exc.description or ""):
             message = "页面已过期（安全校验失败），请刷新页面后重试"
         else:
             message = ERROR_TEXT.get(exc.code, exc.description)
-        return render_template("error.html", status=exc.code, message=message), exc.code
+        return render_template("error.html", status=exc.code, message=message), exc.code, headers
 
     @app.errorhandler(Exception)
     def _unexpected(exc):  # pragma: no cover - last resort, logged by Flask
@@ -66,4 +73,5 @@ from . import bonus_views  # noqa: E402,F401
 from . import ledger_views  # noqa: E402,F401
 from . import info_views  # noqa: E402,F401
 from . import oa_views  # noqa: E402,F401
-from ..reports import web_routes  # noqa: E402,F401
+from . import security_views  # noqa: E402,F401
+from . import report_views  # noqa: E402,F401

@@ -163,3 +163,8 @@ def can_edit_calendar(user) -> Verdict:
     if is_admin(user):
         return ALLOWED
     return refused(403, "forbidden", "只有管理员可以维护工作日历")
+
+
+def items_answered_for(user, items) -> list:
+    """The scheme items whose rows this user's office signs and may name in a return (附件3)."""
+    return [item for item in items if answers_for(user, item)]

@@ -254,3 +254,21 @@ def test_a_refused_submit_keeps_the_typed_scores(client, sheet_id):
     r = client.post(f"/sheets/{sid}/rows?then=submit", data=_row_form(html, "self", {"team": ("1.5", "不团结")}))
     html = r.get_data(as_text=True)
     assert r.status_code == 422 and "分值已保存，但未能提交" in html and "尚未自评" in html
+
+
+def test_a_responsible_office_names_only_its_own_rows_when_returning(client, sheet_id, api):
+    from decimal import Decimal
+
+    from flow import Flow
+
+    flow = Flow(api, sheet_id("bgs"))
+    flow.fill_self("bgs.staff")
+    flow.ok(flow.act("bgs", "submit"))
+    flow.fill_review("rjk", lose=Decimal("0"))
+    flow.ok(flow.act("rjk", "approve"))
+    scheme = api.as_("rjk").get("/api/v1/years/2018/scheme").get_json()["items"]
+    own = {i["code"] for i in scheme if "rjk" in i["responsible"]}
+    login(client, "rjk")
+    status, html = page(client, f"/sheets/{flow.sid}")
+    offered = set(re.findall(r'name="items" value="([^"]+)"', html))
+    assert status == 200 and own and offered == own

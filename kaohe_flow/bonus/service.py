@@ -6,6 +6,7 @@ service (`workflow.service`), `BonusKind` is what an application plugs into it. 
 commits once or rolls back entirely (`uow.operation`)."""
 from decimal import Decimal
 
+from .. import access
 from ..audit.service import record_step
 from ..attachments import read_upload
 from ..errors import BadRequest, Forbidden, Invalid, NotFound
@@ -43,7 +44,7 @@ def _edit(application, user, capacity, attr: str, new) -> bool:
 @operation
 def create(user, payload: dict) -> BonusApplication:
     """A new draft for the caller's own unit."""
-    if user.unit_id is None or not (user.has_role("member") or user.has_role("head")):
+    if not access.acts_for_unit(user):
         raise Forbidden("只有科室人员可以为本科室申报附加分")
     year = payload.get("year")
     if isinstance(year, bool) or not isinstance(year, int):

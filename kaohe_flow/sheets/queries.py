@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy.orm import lazyload
 
+from .. import access
 from ..bonus.queries import granted_by_unit
 from ..errors import NotFound
 from ..extensions import db
@@ -109,6 +110,7 @@ class SheetView:
     can_edit_self: bool
     can_edit_review: bool
     signoffs: dict = field(default_factory=dict)
+    returnable_rows: list[str] = field(default_factory=list)  # rows a responsible office may name
 
 
 def subtotal_of(sheet: Sheet) -> Decimal:
@@ -160,6 +162,8 @@ def view(user, sheet: Sheet, scheme: Scheme, sheet_facts: RecordFacts) -> SheetV
         can_edit_self=permissions.decide(user, "edit_self", sheet_facts).allowed,
         can_edit_review=permissions.decide(user, "edit_review", sheet_facts).allowed,
         signoffs=signoffs,
+        returnable_rows=[i.code for i in access.items_answered_for(user, scheme.items)]
+        if "return" in possible and sheet.state == "responsible_sign" else [],
     )
 
 

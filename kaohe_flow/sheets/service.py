@@ -7,6 +7,7 @@ one workflow service (`workflow.service`); `SheetKind` is what a sheet plugs int
 """
 from decimal import Decimal
 
+from .. import access
 from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..org.models import Unit
@@ -145,10 +146,9 @@ class SheetKind:
         """A responsible office signs each of its rows (附件3); the others sign the sheet."""
         sheet, scheme, now = loaded.record, loaded.context, utcnow()
         if capacity == "responsible_office":
-            for item in scheme.items:
-                if user.unit_id in {u.id for u in item.responsible}:
-                    sheet.signatures.append(Signature(
-                        capacity=capacity, item_id=item.id, unit_id=user.unit_id, user=user, at=now))
+            for item in access.items_answered_for(user, scheme.items):
+                sheet.signatures.append(Signature(
+                    capacity=capacity, item_id=item.id, unit_id=user.unit_id, user=user, at=now))
         else:
             sheet.signatures.append(Signature(capacity=capacity, user=user, at=now,
                                               unit_id=None if capacity == "leader" else user.unit_id))
@@ -168,7 +168,7 @@ def _named_rows(user, action, capacity, scheme: Scheme, items) -> list[str] | No
         return None
     if not items or not isinstance(items, list) or not all(isinstance(i, str) for i in items):
         raise Invalid("责任科室退回时必须指明有异议的项目", "items_required")
-    own = {i.code for i in scheme.items if user.unit_id in {u.id for u in i.responsible}}
+    own = {i.code for i in access.items_answered_for(user, scheme.items)}
     foreign = [code for code in items if code not in own]
     if foreign:
         raise Invalid(f"只能指明本科室负责的项目：{'、'.join(foreign)} 不是", "invalid_items")

@@ -2,6 +2,7 @@
 from flask import Blueprint, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from .. import access
 from ..extensions import db, login_manager
 from ..org.models import ROLE_LABELS
 from ..points import fmt_points
@@ -38,7 +39,7 @@ def init_app(app):
     app.jinja_env.filters["localtime"] = local_display
     app.jinja_env.globals.update(
         STATE_LABELS=STATE_LABELS, ACTION_LABELS=ACTION_LABELS, ROLE_LABELS=ROLE_LABELS,
-        CAPACITY_LABELS=CAPACITY_LABELS,
+        CAPACITY_LABELS=CAPACITY_LABELS, may_administer=access.is_admin,
     )
 
     @app.errorhandler(HTTPException)

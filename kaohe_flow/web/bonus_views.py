@@ -2,6 +2,7 @@
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from .. import access
 from ..audit.service import steps_of
 from .. import attachments
 from ..attachments import single_file
@@ -17,7 +18,7 @@ from .views import ACTION_DONE, _year
 
 
 def _may_file() -> bool:
-    return current_user.unit_id is not None and (current_user.has_role("member") or current_user.has_role("head"))
+    return access.acts_for_unit(current_user)
 
 
 @bp.get("/bonus")

@@ -2,7 +2,7 @@
 from pathlib import Path
 
 from flask import Flask
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import BaseConverter, IntegerConverter
 
 from .config import finish_config, load_config
 from .extensions import csrf, db, login_manager, migrate
@@ -39,6 +39,13 @@ class YearConverter(IdConverter):
     highest = 9999
 
 
+class UsernameConverter(BaseConverter):
+    """A username in a path: any segment but `import`, so that /users/import is only the import
+    (POST) and answers 405 with `Allow: POST` to anything else."""
+
+    regex = r"(?!import(?![^/]))[^/]+"
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     """The app factory: settings, extensions, blueprints, CLI and error pages."""
     app = Flask(
@@ -50,6 +57,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(load_config(Path(app.instance_path)))
     if test_config:
         app.config.update(test_config)
+    # KAOHE_ENV=production refuses to start with the demo password (tests ask for the check).
+    app.config.setdefault("DEMO_PASSWORD_CHECK", not app.config.get("TESTING"))
     finish_config(app.config)
 
     # Import models so that metadata (and Alembic) know every table.
@@ -66,6 +75,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     app.url_map.converters["id"] = IdConverter
     app.url_map.converters["year"] = YearConverter
+    app.url_map.converters["username"] = UsernameConverter
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
@@ -79,4 +89,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     cli.init_app(app)
     web.init_app(app)
     security.init_app(app)
+
+    from .org.service import refuse_demo_passwords_in_production
+
+    refuse_demo_passwords_in_production(app)
     return app

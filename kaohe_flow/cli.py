@@ -63,6 +63,10 @@ def bootstrap_command():
         click.echo("数据库已有数据，保持不变。")
         return
     _seed()
+    if current_app.config.get("KAOHE_ENV") == "production":
+        # Demo accounts only by name (`flask --app wsgi demo`), never by default in production.
+        click.echo("生产环境：已导入单位与考核方案，未建立演示账号（请用 flask --app wsgi create-user 建立管理员）。")
+        return
     created, sheets = _demo()
     click.echo(f"已建立演示数据：{created} 个账号，{sheets} 张考核表")
     _warn_demo_password()

@@ -32,8 +32,6 @@ def load_config(instance_path: Path) -> dict:
         "MAX_CONTENT_LENGTH": int(os.environ.get("UPLOAD_LIMIT_BYTES", str(10 * 1024 * 1024))) + 256 * 1024,
         # Certificates of one application, evidence of one deduction record: at most this many files.
         "MAX_FILES_PER_RECORD": int(os.environ.get("MAX_FILES_PER_RECORD", "20")),
-        # 附件5: working time runs in office hours only; the bureau sets its own.
-        "OA_OFFICE_HOURS": os.environ.get("OA_OFFICE_HOURS", "08:30-12:00,13:30-17:30"),
         "CURRENT_YEAR": int(os.environ.get("KAOHE_YEAR", "2018")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -236,10 +236,11 @@ def test_bonus_counts_only_from_final_applications(api, sheet_id):
 
 def test_a_years_cap_limits_the_bonus(app, api, sheet_id):
     from kaohe_flow.extensions import db
-    from kaohe_flow.scheme.models import Scheme
+    from kaohe_flow.scheme.models import YearSettingsRow
 
-    with app.app_context():
-        db.session.scalar(db.select(Scheme).filter_by(year=2018)).bonus_cap = Decimal("1")
+    with app.app_context():  # the cap is a setting of the year
+        row = db.session.get(YearSettingsRow, 2018)
+        row.values = {**row.values, "bonus_cap": "1"}
         db.session.commit()
     to_final(Bonus(api, points="3"), proposed="3")
     assert api.as_("bgs").get(f"/api/v1/sheets/{sheet_id('bgs')}").get_json()["bonus"] == "1"

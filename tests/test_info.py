@@ -100,7 +100,7 @@ def test_the_quota_file_transcribes_attachment_4(app):
     assert q.extras == {"district": 2, "city": 5, "province": 8} and q.rule == "info_publicity-2"
     assert gov == {c: {"per_year": 6} for c in ("csk", "rjk", "fzglk", "cjdag", "qszx")}
     assert q.gov_default.json() == {"per_month": 1} and q.gov_district_offices == 1
-    assert q.gov_points == 0 and q.gov_rule is None
+    assert q.gov_rule is None
 
 
 @pytest.mark.parametrize("change, message", [
@@ -110,7 +110,7 @@ def test_the_quota_file_transcribes_attachment_4(app):
     (lambda d: d["units"].update({"党办": {"per_month": 0}}), "at least 1"),
     (lambda d: d["gov_affairs"]["units"].update({"档案科": {"per_year": 6}}), "unknown unit '档案科'"),
     (lambda d: d["extras"].pop("city"), "extras"),
-    (lambda d: d["gov_affairs"].update({"points_per_shortfall": "0.5"}), "needs gov_affairs.rule"),
+    (lambda d: d["gov_affairs"].update({"points_per_shortfall": "0.5"}), "setting gov_affairs_points"),
 ])
 def test_a_bad_quota_file_is_refused_with_the_reason(app, change, message):
     data = read_yaml(DATA_DIR / "info_quotas_2018.yaml")
@@ -459,11 +459,11 @@ def test_a_unit_without_a_quota_and_a_gov_affairs_rule_when_one_is_set(api, monk
 
     data = read_yaml(DATA_DIR / "info_quotas_2018.yaml")
     del data["units"]["开发办"]
-    data["gov_affairs"].update({"points_per_shortfall": "1", "rule": "info_publicity-1",
-                                "points_note": "政务信息报送规定：每项不足扣1分"})
+    data["gov_affairs"].update({"rule": "info_publicity-1", "points_note": "政务信息报送规定：每项不足扣1分"})
     path = tmp_path / "info_quotas_2018.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     monkeypatch.setattr(info_quotas, "quota_file", lambda year: path)
+    assert api.as_("admin").put("/api/v1/years/2018/settings", json={"gov_affairs_points": "1"}).status_code == 200
     imported(api, monthly("市政处", 4) + monthly("市政处", 1, stream="政务信息", months=range(2, 13))
              + [row("市政处", "市政处政务信息：城市道路养护专项", "2018-02-15", stream="政务信息", offices="是")])
     kfb = unit_row(api, "kfb")

@@ -359,3 +359,10 @@ def test_aware_times_before_1991_use_the_zone_rules():
 def test_sign_in_within_the_sending_minute():
     sent = D(2018, 5, 16, 9, 0, 45)
     assert judge("meeting", sent, D(2018, 5, 16, 9, 0, 10), D(2018, 6, 1)) == ("on_time", 0, 180)
+
+
+def test_a_calendar_change_is_an_admin_audit_entry(api):
+    r = api.as_("admin").put("/api/v1/calendar/2018-03-05", json={"is_workday": False, "note": "停电"})
+    assert r.status_code == 200, r.get_json()
+    items = api.as_("admin").get("/api/v1/audit?action=calendar_changed").get_json()["items"]
+    assert [(i["who"], i["object"], i["new"]) for i in items] == [("admin", "calendar:2018-03-05", "放假（停电）")]

@@ -1,12 +1,14 @@
 """The JSON API of CONTRACT.md, `/api/v1`: thin, over the same services as the pages."""
 from flask import Blueprint, g, request
 
-from ..errors import BadRequest, ServiceError, Unauthorized, error_response
+from ..errors import BadRequest, Forbidden, ServiceError, Unauthorized, error_response
 from ..org import service as org_service
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 PUBLIC_ENDPOINTS = {"api.create_token", "api.openapi"}
+# With a temporary password (a reset, an import) the account may only change it.
+PASSWORD_CHANGE_ENDPOINTS = {"api.my_password"}
 
 
 @bp.errorhandler(ServiceError)
@@ -29,6 +31,8 @@ def _authenticate():
         raise Unauthorized("请先登录：缺少或无效的访问令牌（Authorization: Bearer …）", "unauthorized")
     g.api_user = user
     g.api_token = token.strip()
+    if user.must_change_password and request.endpoint not in PASSWORD_CHANGE_ENDPOINTS:
+        raise Forbidden("请先修改临时密码（PUT /api/v1/me/password）", "password_change_required")
     return None
 
 
@@ -50,3 +54,6 @@ from . import ledger_views  # noqa: E402,F401
 from . import info_views  # noqa: E402,F401
 from . import oa_views  # noqa: E402,F401
 from . import report_views  # noqa: E402,F401
+from . import year_views  # noqa: E402,F401
+from . import admin_views  # noqa: E402,F401
+from . import account_views  # noqa: E402,F401

@@ -6,12 +6,13 @@ _NO_CONTENT = {"description": "Done; no body"}
 
 def _op(summary: str, ok: str = "200", body: str | None = None, params: list | None = None,
         errors=(400, 401, 403, 404, 409, 422), secured: bool = True) -> dict:
-    """One operation answering JSON. Every secured one may answer 401 (no or a bad token); one
+    """One operation answering JSON. Every secured one may answer 401 (no or a bad token) and 403
+    (`password_change_required`: an account with a temporary password may only change it); one
     that reads a body may answer 400 (not a JSON object) and 413 (past MAX_CONTENT_LENGTH)."""
     ok_response = _NO_CONTENT if ok == "204" else {
         "description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}
     op = {"summary": summary, "responses": {ok: ok_response}}
-    statuses = set(errors) | ({401} if secured else set()) | ({400, 413} if body else set())
+    statuses = set(errors) | ({401, 403} if secured else set()) | ({400, 413} if body else set())
     for status in sorted(statuses):
         op["responses"][str(status)] = _ERR
     if body:
@@ -58,7 +59,7 @@ def _download(summary: str, content_types: tuple, params: list, errors=(401, 404
     """A file: its bytes in the given types, or the error shape."""
     responses = {"200": {"description": summary, "content": {t: _BINARY for t in content_types}},
                  **_DOWNLOAD_EXTRAS}
-    for status in errors:
+    for status in sorted(set(errors) | {403}):  # 403 password_change_required, as for every call
         responses[str(status)] = _ERR
     return {"summary": summary, "parameters": params, "responses": responses}
 
@@ -116,6 +117,56 @@ def _security_events_op() -> dict:
     return op
 
 
+_ROLE_ENUM = {"enum": ["member", "head", "leader", "viewer", "admin"]}
+_AUDIT_ACTIONS = ["user_created", "user_changed", "password_reset", "year_created", "unit_changed", "item_changed",
+                  "settings_changed", "year_opened", "targets_changed", "calendar_changed"]
+_USERNAME = {"name": "username", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
+
+
+def _audit_op() -> dict:
+    """GET /audit (admin)."""
+    op = _op("The admin's audit, newest first (admin): at, who, action, object, old, new",
+             params=[{"name": "action", "in": "query", "required": False, "schema": {"enum": _AUDIT_ACTIONS}},
+                     {"name": "limit", "in": "query", "required": False,
+                      "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 200}}],
+             errors=(400, 401, 403))
+    op["responses"]["200"]["content"]["application/json"]["schema"] = {
+        "type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {
+            "type": "object", "required": ["at", "who", "action", "object", "old", "new"], "properties": {
+                "at": {"type": "string", "format": "date-time"}, "who": {"type": "string"},
+                "action": {"type": "string"}, "object": {"type": "string"}, "old": {}, "new": {}}}}}}
+    return op
+
+
+def _account_paths() -> dict:
+    """CONTRACT.md "Accounts". An account with a temporary password gets 403 password_change_required
+    from every call but PUT /me/password (the demo accounts never have one)."""
+    return {
+        "/users": {
+            "get": _op("Every account (admin): username, name, unit, roles, active", errors=(401, 403)),
+            "post": _op("Create an account (admin). Password: at least 10 characters, not the username, not a "
+                        "common password (422 weak_password); a taken username → 409 username_taken; an unknown "
+                        "unit or role → 422", "201", "#/components/schemas/NewUser", errors=(400, 401, 403, 409, 422))},
+        "/users/{username}": {"put": _op(
+            "Change an account (admin): any of name, unit, roles, active; active false ends its sessions and "
+            "tokens at once", body="#/components/schemas/UserEdit", params=[_USERNAME],
+            errors=(400, 401, 403, 404, 422))},
+        "/users/{username}/password-reset": {"post": _op(
+            "A temporary password (admin), answered once: the account must change it at its next sign-in",
+            params=[_USERNAME], errors=(401, 403, 404, 422))},
+        "/users/import": {"post": _upload(
+            "Import accounts from .xlsx or .csv (admin): columns 用户名, 姓名, 科室 (code, name or alias), 角色 "
+            "(科员/负责人/分管领导/查看/管理员 or codes, separated by 、 , or spaces). Any bad row imports "
+            "nothing: 422 invalid_rows with error.rows [{row, message}]. Each new account's temporary password "
+            "is answered once → {created, items}", errors=(400, 401, 403, 413, 422))},
+        "/me/password": {"put": _op(
+            "Change one's own password: a wrong current_password → 422 wrong_password; the policy as for "
+            "POST /users (422 weak_password); every other session and token of the account ends. A wrong "
+            "current password counts as a failed sign-in: 429 too_many_attempts with Retry-After once locked",
+            body="#/components/schemas/PasswordChange", errors=(400, 401, 422, 429))},
+    }
+
+
 def document() -> dict:
     """The whole document; built on demand, it is small."""
     return {
@@ -129,11 +180,21 @@ def document() -> dict:
             "/tokens": {"post": _tokens_op()},
             "/tokens/current": {"delete": _op("Revoke the token used for this call", "204", errors=(401,))},
             "/security-events": {"get": _security_events_op()},
+            "/audit": {"get": _audit_op()},
+            **_account_paths(),
             "/openapi.json": {"get": _op("This document", errors=(), secured=False)},
             "/me": {"get": _op("The caller: username, name, unit, roles", errors=(401,))},
             "/units": {"get": _op("Units with aliases, gate unit and supervising leader", errors=(401,))},
             "/years/{year}/scheme": {"get": _op("The year's scheme: items, offices, rules",
                                                 params=[_path("year")], errors=(401, 404))},
+            "/years/{year}/settings": {
+                "get": _op("The year's settings (every signed-in user): office_hours, oa_no_client_hours, "
+                           "oa_no_client_basis, oa_limits_minutes, oa_no_client_factor, info_yearly_minimum_points, "
+                           "gov_affairs_points, bonus_cap", params=[_path("year")], errors=(401, 404)),
+                "put": _op("Change any of the year's settings (admin); 422 invalid_settings names the key; "
+                           "409 year_opened for every key but office_hours once a sheet of the year has left draft",
+                           body="#/components/schemas/YearSettings", params=[_path("year")],
+                           errors=(400, 401, 403, 404, 409, 422))},
             "/sheets": {"get": _op("Sheets the caller may see", params=[_YEAR_Q], errors=(400, 401))},
             "/sheets/{id}": {"get": _op("One sheet with rows, totals and allowed actions",
                                         params=[_path("id")], errors=(401, 404))},
@@ -280,6 +341,25 @@ def document() -> dict:
                 "Error": {"type": "object", "required": ["error"], "properties": {"error": {
                     "type": "object", "required": ["code", "message"],
                     "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}},
+                "NewUser": {"type": "object", "required": ["username", "password"], "properties": {
+                    "username": {"type": "string", "minLength": 1, "maxLength": 64,
+                                 "description": "letters, digits and . _ @ -"},
+                    "name": {"type": ["string", "null"], "minLength": 1, "maxLength": 100,
+                             "description": "defaults to the username"},
+                    "unit": {"type": ["string", "null"], "description": "a unit code; null for bureau-level accounts"},
+                    "roles": {"type": "array", "minItems": 1, "items": _ROLE_ENUM, "default": ["member"]},
+                    "password": {"type": "string", "minLength": 1, "maxLength": 200}},
+                    "examples": [{"username": "zhangsan", "name": "张三", "unit": "bgs", "roles": ["member"],
+                                  "password": "Lanting-2019-xu"}]},
+                "UserEdit": {"type": "object", "properties": {
+                    "name": {"type": ["string", "null"], "minLength": 1, "maxLength": 100,
+                             "description": "null keeps the name"},
+                    "unit": {"type": ["string", "null"]},
+                    "roles": {"type": "array", "minItems": 1, "items": _ROLE_ENUM},
+                    "active": {"type": "boolean"}}},
+                "PasswordChange": {"type": "object", "required": ["current_password", "new_password"], "properties": {
+                    "current_password": {"type": "string", "minLength": 1},
+                    "new_password": {"type": "string", "minLength": 1, "maxLength": 200}}},
                 "Credentials": {"type": "object", "required": ["username", "password"], "properties": {
                     "username": {"type": "string", "minLength": 1}, "password": {"type": "string", "minLength": 1}}},
                 "RowEdit": {"type": "object", "required": ["version"], "properties": {
@@ -316,6 +396,22 @@ def document() -> dict:
                 "OaDocumentEdit": {"type": "object", "properties": _OA_FIELDS,
                                    "description": "any fields of OaDocument; the others stay, recipients replace "
                                                   "the list"},
+                "YearSettings": {"type": "object", "additionalProperties": False, "properties": {
+                    "office_hours": {"type": "array", "minItems": 1, "items": {
+                        "type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "string"}},
+                        "description": "ordered, non-overlapping [\"HH:MM\", \"HH:MM\"] periods"},
+                    "oa_no_client_hours": {"type": "integer", "minimum": 1, "maximum": 720},
+                    "oa_no_client_basis": {"enum": ["working", "calendar"]},
+                    "oa_limits_minutes": {"type": "object", "minProperties": 1, "additionalProperties": False,
+                                          "properties": {k: {"type": "integer", "minimum": 1, "maximum": 100000}
+                                                         for k in ("meeting", "other", "test")}},
+                    "oa_no_client_factor": {"type": "integer", "minimum": 1, "maximum": 10},
+                    "info_yearly_minimum_points": _POINTS, "gov_affairs_points": _POINTS,
+                    "bonus_cap": {"type": ["string", "number", "null"],
+                                  "description": "decimal points, or null for no cap"},
+                    "version": {"type": ["integer", "null"], "description": "accepted and ignored: each key is "
+                                "replaced whole, and concurrent changes are serialized (409 stale_version)"}},
+                    "examples": [{"oa_limits_minutes": {"meeting": 240}, "bonus_cap": "3"}]},
                 "CalendarDay": {"type": "object", "required": ["is_workday"], "properties": {
                     "is_workday": {"type": "boolean"}, "note": {"type": "string"}},
                     "examples": [{"is_workday": True, "note": "春节调休上班"}]},

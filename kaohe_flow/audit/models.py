@@ -1,5 +1,6 @@
 """The append-only history: every action and every score change is one step."""
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -36,3 +37,22 @@ class HistoryEntry(ChainedMixin, db.Model):
     old: Mapped[str | None] = mapped_column(sa.Text)
     new: Mapped[str | None] = mapped_column(sa.Text)
     items: Mapped[list | None] = mapped_column(sa.JSON)  # rows named by a responsible office's return
+
+
+@chained
+class AuditEntry(ChainedMixin, db.Model):
+    """One change the admin's audit keeps (CONTRACT.md `GET /api/v1/audit`): who, when, which
+    action on which object, and the values before and after (never a password or its hash).
+
+    Append-only and hash-chained like `history`, with its own chain (see chain.py)."""
+
+    __tablename__ = "audit"
+    __table_args__ = (sa.Index("ix_audit_action", "action"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    username: Mapped[str] = mapped_column(sa.String(64))
+    action: Mapped[str] = mapped_column(sa.String(40))
+    object: Mapped[str] = mapped_column(sa.String(200))
+    old: Mapped[Any] = mapped_column(sa.JSON(none_as_null=True), nullable=True)
+    new: Mapped[Any] = mapped_column(sa.JSON(none_as_null=True), nullable=True)

@@ -9,6 +9,7 @@ from ..extensions import db
 from ..org.models import Unit
 from ..points import ZERO
 from ..scheme.queries import scheme_or_none
+from ..scheme.settings import settings_for
 from ..workflow import permissions
 from ..workflow.permissions import RecordFacts
 from .models import BonusApplication
@@ -115,8 +116,7 @@ def granted_by_unit(year: int) -> dict[int, Decimal]:
             .where(BonusApplication.year == year, BonusApplication.state == "final")
             .group_by(BonusApplication.unit_id)
         )
-        scheme = scheme_or_none(year)
-        cap = scheme.bonus_cap if scheme else None
+        cap = settings_for(year).bonus_cap
         granted = {}
         for unit_id, total in rows:
             total = Decimal(total or ZERO).quantize(Decimal("0.01"))

@@ -54,6 +54,8 @@ class User(UserMixin, db.Model):
     unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("units.id"), index=True)
     roles_text: Mapped[str] = mapped_column("roles", sa.String(100), default="member")
     active: Mapped[bool] = mapped_column(default=True)
+    # A temporary password (a reset, an import): the next sign-in leads only to changing it.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     unit: Mapped[Unit | None] = relationship(lazy="joined")
     supervised_units: Mapped[list[Unit]] = relationship(secondary=unit_leaders, viewonly=True)

@@ -3,6 +3,7 @@ from pathlib import Path
 
 import yaml
 from flask import current_app
+from werkzeug.security import check_password_hash
 
 from ..errors import BadRequest, Invalid, Unauthorized
 from ..extensions import db
@@ -85,24 +86,24 @@ def revoke_token(plain: str) -> bool:
     return True
 
 
-def end_sessions(user: User) -> None:
+def end_sessions(user: User, keep_session: str | None = None, keep_token: str | None = None) -> None:
     """End every page session and revoke every API token of `user`, in the caller's unit of work
-    (deactivation, a changed or reset password: whoever held them is signed out everywhere)."""
-    page_sessions.end_all(user.id)
-    db.session.execute(
-        db.update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
-    )
+    (deactivation, a changed or reset password: whoever held them is signed out everywhere).
+    `keep_session` (a session's id) and `keep_token` (a token's hash) are the caller's own, spared
+    when a user changes their own password."""
+    page_sessions.end_all(user.id, keep=keep_session)
+    query = db.update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    if keep_token:
+        query = query.where(ApiToken.token_hash != keep_token)
+    db.session.execute(query.values(revoked_at=utcnow()))
 
 
 @operation
 def set_active(actor: User | None, user: User, active: bool) -> User:
     """Activate or deactivate an account; deactivating ends its sessions and tokens at once."""
-    user.active = bool(active)
-    if not user.active:
-        end_sessions(user)
-    who = actor.username if actor is not None else "-"
-    events.add("user_changed", user.username, f"{'activated' if user.active else 'deactivated'} by {who}")
+    from . import accounts
+
+    accounts.change_active(actor, user, bool(active))
     db.session.commit()
     return user
 
@@ -110,14 +111,19 @@ def set_active(actor: User | None, user: User, active: bool) -> User:
 @operation
 def set_password(actor: User | None, user: User, password: str) -> User:
     """A new password, set by its owner (password_changed) or by someone else (password_reset);
-    every session and token of the account ends, the caller's own current one included."""
-    if len(password or "") < 8:
-        raise Invalid("密码至少 8 位")
+    every session and token of the account ends, the caller's own current one included.
+    The password policy applies (accounts.check_password_policy)."""
+    from . import accounts
+
+    accounts.check_password_policy(user.username, password)
     user.set_password(password, _hash_method())
+    user.must_change_password = False
     end_sessions(user)
     own = actor is not None and actor.id == user.id
     events.add("password_changed" if own else "password_reset", user.username,
                "" if own else f"by {actor.username if actor is not None else '-'}")
+    if not own:
+        accounts.audit_reset(actor, user)
     db.session.commit()
     return user
 
@@ -129,8 +135,9 @@ def create_user(username: str, name: str, password: str, roles, unit_code: str |
         raise Invalid("用户名不能为空")
     if db.session.scalar(db.select(User).filter_by(username=username)):
         raise Invalid(f"用户名 {username} 已存在")
-    if len(password or "") < 8:
-        raise Invalid("密码至少 8 位")
+    from .accounts import check_password_policy
+
+    check_password_policy(username, password)
     unit = None
     if unit_code:
         unit = db.session.scalar(db.select(Unit).filter_by(code=unit_code))
@@ -143,6 +150,10 @@ def create_user(username: str, name: str, password: str, roles, unit_code: str |
         raise Invalid(str(exc)) from None
     user.set_password(password, _hash_method())
     db.session.add(user)
+    from ..audit.admin import record_change
+    from .accounts import account_values
+
+    record_change(None, "user_created", f"user:{username}", None, account_values(user))
     db.session.commit()
     return user
 
@@ -180,3 +191,57 @@ def load_demo(path: Path, password: str = DEMO_PASSWORD) -> int:
         add(account["username"], account["name"], account["roles"])
     db.session.commit()
     return len(created)
+
+
+class DemoPasswordInProduction(RuntimeError):
+    """A production server refuses to start while an active account has the demo password."""
+
+    def __init__(self, usernames: list[str]):
+        self.usernames = usernames
+        names = "、".join(usernames[:50]) + (f" 等 {len(usernames)} 个" if len(usernames) > 50 else "")
+        super().__init__(
+            f"拒绝以生产模式（KAOHE_ENV=production）启动：以下启用中的账号仍在使用演示密码 {DEMO_PASSWORD}：{names}。"
+            f"请先修改这些账号的密码或停用它们（例如不设 KAOHE_ENV 启动后由管理员在“账号管理”中处理）。 / "
+            f"refusing to start in production: active accounts still have the demo password: "
+            f"{', '.join(usernames)}")
+
+
+def accounts_with_demo_password(connection) -> list[str]:
+    """The active accounts whose password is the demo password, by username.
+
+    Cheap: load_demo gives every demo account one shared hash, and the password policy refuses
+    the demo password for any other account, so only the hashes of the demo accounts' names and
+    hashes shared by several accounts are checked, each distinct hash once."""
+    import sqlalchemy as sa
+
+    if not sa.inspect(connection).has_table("users"):
+        return []  # an empty database, before its migrations
+    users = sa.table("users", sa.column("username"), sa.column("password_hash"), sa.column("active"))
+    rows = connection.execute(sa.select(users.c.username, users.c.password_hash).where(users.c.active)).all()
+    spec = yaml.safe_load((Path(__file__).resolve().parent.parent / "data" / "demo.yaml").read_text(encoding="utf-8"))
+    units = {r[0] for r in connection.execute(sa.text("SELECT code FROM units"))} \
+        if sa.inspect(connection).has_table("units") else set()
+    demo_names = ({leader["username"] for leader in spec.get("leaders", [])}
+                  | {account["username"] for account in spec.get("bureau", [])}
+                  | units | {f"{code}.staff" for code in units})
+    by_hash: dict[str, list[str]] = {}
+    for username, password_hash in rows:
+        by_hash.setdefault(password_hash, []).append(username)
+    found = []
+    for password_hash, names in by_hash.items():
+        if (len(names) > 1 or demo_names.intersection(names)) and password_hash \
+                and check_password_hash(password_hash, DEMO_PASSWORD):
+            found += names
+    return sorted(found)
+
+
+def refuse_demo_passwords_in_production(app) -> None:
+    """Called by create_app: with KAOHE_ENV=production (and DEMO_PASSWORD_CHECK, on unless
+    testing) raise DemoPasswordInProduction naming every active account with the demo password."""
+    if app.config.get("KAOHE_ENV") != "production" or not app.config.get("DEMO_PASSWORD_CHECK"):
+        return
+    with app.app_context(), db.engine.connect() as connection:
+        found = accounts_with_demo_password(connection)
+    if found:
+        app.logger.error("demo password in production: %s", ", ".join(found))
+        raise DemoPasswordInProduction(found)

@@ -135,7 +135,8 @@ def load_scheme(data: dict) -> Scheme:
     if office is not None and office not in units:
         raise DataError(f"scheme {year}: target_office names unknown unit {office!r}")
     scheme.target_office = units.get(office) if office else None
-    scheme.bonus_cap = parse_points(data["bonus_cap"]) if data.get("bonus_cap") is not None else None
+    if "bonus_cap" in data:
+        raise DataError(f"scheme {year}: bonus_cap is a setting of the year now (data/settings_{year}.yaml)")
     db.session.add(scheme)
     by_code = {i.code: i for i in scheme.items}
     for position, spec in enumerate(data["items"]):
@@ -185,10 +186,19 @@ def data_files(kind: str) -> list[Path]:
 
 
 def seed_all() -> list[int]:
-    """Load every org and scheme data file; answers the years loaded."""
+    """Load every org, scheme and settings data file; answers the years loaded."""
+    from ..errors import ServiceError
+    from . import settings
+
     for path in data_files("org"):
         load_org(read_yaml(path))
     years = []
     for path in data_files("scheme"):
         years.append(load_scheme(read_yaml(path)).year)
+    for path in data_files("settings"):
+        data = read_yaml(path)
+        try:
+            settings.load_settings(data, int(data.get("year")))
+        except (TypeError, ValueError, ServiceError) as exc:  # a data error of the file
+            raise DataError(f"{path.name}: {getattr(exc, 'message', exc)}") from None
     return years

@@ -19,8 +19,6 @@ class Scheme(db.Model):
     categories: Mapped[list] = mapped_column(sa.JSON, default=list)
     # The office responsible for target management signs bonus applications (附件6; `target_office` in the data file).
     target_office_id: Mapped[int | None] = mapped_column(sa.ForeignKey("units.id"))
-    # An optional cap on a unit's 特别附加分 in the year (none in 2018).
-    bonus_cap: Mapped[Decimal | None] = mapped_column(POINTS)
 
     target_office = relationship("Unit", lazy="joined")
 
@@ -104,3 +102,19 @@ class Rule(db.Model):
     position: Mapped[int] = mapped_column(default=0)
 
     item: Mapped[SchemeItem] = relationship(back_populates="rules", lazy="joined")
+
+
+class YearSettingsRow(db.Model):
+    """The readings of DOMAIN.md as one year's data (`values`, the API's shape: office hours,
+    OA limits, the 48-hour rule, the no-client factor, the information points, the bonus cap).
+    Read through `scheme.settings.settings_for(year)`, never directly."""
+
+    __tablename__ = "year_settings"
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    values: Mapped[dict] = mapped_column(sa.JSON, nullable=False)
+    version: Mapped[int] = mapped_column(nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def __repr__(self):
+        return f"<YearSettingsRow {self.year}>"

@@ -82,10 +82,16 @@ def user_for_session(user_id) -> User | None:
     return row.user
 
 
-def end_all(user_id: int) -> int:
-    """End every open session of a user, in the caller's unit of work; how many were open."""
-    result = db.session.execute(
-        db.update(UserSession).where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
-        .values(ended_at=utcnow())
-    )
-    return result.rowcount
+def current_session_id() -> str | None:
+    """The id of this browser's open session (what `end_all(keep=…)` spares), or None."""
+    row = _open_row(session.get(SESSION_KEY))
+    return row.id if row is not None else None
+
+
+def end_all(user_id: int, keep: str | None = None) -> int:
+    """End every open session of a user (but `keep`, a session id), in the caller's unit of work;
+    how many were open."""
+    query = db.update(UserSession).where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
+    if keep:
+        query = query.where(UserSession.id != keep)
+    return db.session.execute(query.values(ended_at=utcnow())).rowcount

@@ -8,14 +8,11 @@ make-up working days, 调休). See `workcal` for the clock built on it.
 from datetime import date
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from .workcal import DEFAULT_OFFICE_HOURS, OfficeHours, WorkCalendar
-
-#: The app setting that holds the office hours, e.g. "08:30-12:00,13:30-17:30".
-OFFICE_HOURS_SETTING = "OA_OFFICE_HOURS"
+from ..scheme.settings import settings_for
+from .workcal import OfficeHours, WorkCalendar
 
 
 class CalendarDay(db.Model):
@@ -36,12 +33,15 @@ def load_overrides() -> dict[date, bool]:
     return {day: bool(working) for day, working in rows}
 
 
-def office_hours() -> OfficeHours:
-    """The office hours of the running app (setting `OA_OFFICE_HOURS`, else the default)."""
-    return OfficeHours(current_app.config.get(OFFICE_HOURS_SETTING) or DEFAULT_OFFICE_HOURS)
+def office_hours(year: int) -> OfficeHours:
+    """The office hours of a year (its settings)."""
+    return OfficeHours(settings_for(year).office_hours_spec)
 
 
-def build_calendar() -> WorkCalendar:
-    """A calendar with the admin's entries and the app's office hours (one query). Build one per
-    request or report run; it caches per-year arrays and does not see later edits."""
-    return WorkCalendar(load_overrides(), office_hours())
+def build_calendar(year: int) -> WorkCalendar:
+    """A calendar with the admin's entries and the year's settings (office hours, OA limits, the
+    no-client clock). Build one per request or report run; it caches per-year arrays and does
+    not see later edits."""
+    s = settings_for(year)
+    return WorkCalendar(load_overrides(), OfficeHours(s.office_hours_spec), dict(s.oa_limits_minutes),
+                        s.no_client_minutes, s.oa_no_client_basis)

@@ -4,14 +4,12 @@ portal, the 政务信息 settings), and the year's tracking it makes with the sc
 quotas, the scheme item 信息宣传 and the rules a shortfall costs), cached per request.
 """
 from dataclasses import dataclass
-from decimal import Decimal
 
 from flask import g
 
 from ..errors import ServiceError
 from ..org.models import Unit
 from ..org.queries import units_by_name
-from ..points import PointsError, parse_points
 from ..scheme.loader import DATA_DIR, DataError, read_yaml
 from ..scheme.queries import scheme_or_none
 from .info_models import PORTALS
@@ -44,7 +42,6 @@ class Quotas:
     gov_default: Quota | None
     gov: dict[int, Quota]
     gov_district_offices: int
-    gov_points: Decimal
     gov_rule: str | None
     gov_note: str
 
@@ -80,7 +77,8 @@ def _units(mapping, index: dict[str, Unit], where: str) -> dict[int, Quota]:
 
 def validate_quotas(data: dict, index: dict[str, Unit], year: int | None = None) -> Quotas:
     """A quota file, checked: unit names known (any alias), one quota each, extras for every
-    portal, whole numbers; the gov_affairs points a decimal ≥ 0 and, above 0, with a rule."""
+    portal, whole numbers; the 政务信息 rule named or null (the points it costs are the year's
+    setting `gov_affairs_points`)."""
     where = f"info quotas {data.get('year')}"
     file_year = data.get("year")
     if isinstance(file_year, bool) or not isinstance(file_year, int) or (year is not None and file_year != year):
@@ -99,21 +97,17 @@ def validate_quotas(data: dict, index: dict[str, Unit], year: int | None = None)
     district_offices = gov.get("district_offices_per_year", 0)
     if isinstance(district_offices, bool) or not isinstance(district_offices, int) or district_offices < 0:
         raise DataError(f"{where}: gov_affairs.district_offices_per_year must be a whole number ≥ 0")
-    try:
-        points = parse_points(gov.get("points_per_shortfall", "0"), "gov_affairs.points_per_shortfall")
-    except PointsError as exc:
-        raise DataError(f"{where}: {exc}") from None
-    if points < 0:
-        raise DataError(f"{where}: gov_affairs.points_per_shortfall cannot be negative")
+    if "points_per_shortfall" in gov:
+        raise DataError(f"{where}: gov_affairs.points_per_shortfall is the year's setting gov_affairs_points now")
     gov_rule = gov.get("rule")
-    if points > 0 and not gov_rule:
-        raise DataError(f"{where}: gov_affairs.points_per_shortfall above 0 needs gov_affairs.rule")
+    if gov_rule is not None and (not isinstance(gov_rule, str) or not gov_rule):
+        raise DataError(f"{where}: gov_affairs.rule must name a rule of the scheme, or be null")
     return Quotas(
         year=file_year, rule=rule, extras={p: int(extras[p]) for p in PORTALS},
         info=_units(data.get("units"), index, f"{where} units"),
         gov_default=_quota(default, f"{where} gov_affairs.default") if default is not None else None,
         gov=_units(gov.get("units"), index, f"{where} gov_affairs.units"),
-        gov_district_offices=district_offices, gov_points=points, gov_rule=gov_rule or None,
+        gov_district_offices=district_offices, gov_rule=gov_rule or None,
         gov_note=str(gov.get("points_note") or "政务信息扣分指标参见政务信息报送规定，默认不扣分"),
     )
 
@@ -141,6 +135,13 @@ class InfoYear:
     gov_rule: object | None
 
     @property
+    def settings(self):
+        """The year's settings (the points of a missed yearly minimum, of a 政务信息 shortfall)."""
+        from ..scheme.settings import settings_for
+
+        return settings_for(self.year)
+
+    @property
     def responsible_ids(self) -> set[int]:
         return {u.id for u in self.item.responsible}
 
@@ -165,9 +166,9 @@ def info_year(year: int) -> InfoYear | None:
         rule, item = rules[quotas.rule]
         gov_rule = None
         if quotas.gov_rule:
-            if quotas.gov_rule not in rules or rules[quotas.gov_rule][0].points != quotas.gov_points:
-                raise ServiceError(f"信息报送考核标准数据有误：政务信息规则“{quotas.gov_rule}”不存在，"
-                                   f"或其分值不等于 points_per_shortfall", "data_error", 500)
+            if quotas.gov_rule not in rules:
+                raise ServiceError(f"信息报送考核标准数据有误：政务信息规则“{quotas.gov_rule}”不存在",
+                                   "data_error", 500)
             gov_rule = rules[quotas.gov_rule][0]
         found = InfoYear(year, quotas, item, rule, gov_rule)
     cache[year] = found

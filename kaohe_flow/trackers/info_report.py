@@ -16,6 +16,7 @@ from ..extensions import db
 from ..ledger.sync import Derived, lock_derived, replace_derived
 from ..org.models import Unit
 from ..org.queries import units_by_name
+from ..scheme.settings import settings_for
 from ..timeutil import LOCAL_TZ, utcnow
 from .info_models import InfoItem
 from .info_quotas import InfoYear, Quota, info_year
@@ -128,12 +129,13 @@ def compute(iy: InfoYear, on: date | None = None) -> Report:
             row.info.months[adopted_on.month] += 1  # special items count toward their month
             if special:
                 row.extras += quotas.extras[portal]
+    yearly_cases, _ = cases_per_shortfall(iy)
     for row in rows.values():
         row.info.judge(months_done, year_done)
         row.gov.judge(months_done, year_done)
         row.district_offices_short = year_done and row.district_offices < quotas.gov_district_offices
-        row.points = iy.rule.points * row.info.shortfalls
-        row.gov_points = quotas.gov_points * row.gov_shortfalls
+        row.points = iy.rule.points * (len(row.info.months_short) + yearly_cases * int(row.info.year_short))
+        row.gov_points = settings_for(iy.year).gov_affairs_points * row.gov_shortfalls
         quota = row.info.quota
         row.met_quota = quota is not None and row.info.shortfalls == 0 and (
             quota.per_year is None or row.info.count >= quota.per_year)
@@ -153,10 +155,25 @@ def _rank(rows: list[UnitInfo]) -> None:
         row.rank = rank
 
 
+def cases_per_shortfall(iy: InfoYear) -> tuple[int, int]:
+    """How many cases of its rule a missed yearly minimum and a 政务信息 shortfall count: the
+    year's settings `info_yearly_minimum_points` and `gov_affairs_points` over the rule's points
+    (the settings page checks they divide)."""
+    settings = settings_for(iy.year)
+
+    def cases(points, rule) -> int:
+        if rule is None or points <= 0:
+            return 0
+        return int(points // rule.points) if rule.points > 0 else 1
+
+    return cases(settings.info_yearly_minimum_points, iy.rule), cases(settings.gov_affairs_points, iy.gov_rule)
+
+
 def derived_cases(report: Report) -> list[Derived]:
     """The deduction records the shortfalls stand for: one per unit per month short, one for a
     missed yearly minimum (and, when a gov_affairs rule is set, the 政务信息 shortfalls)."""
     iy, year = report.iy, report.year
+    yearly_cases, gov_cases = cases_per_shortfall(iy)
     cases = []
     for row in report.rows:
         code, quota = row.unit.code, row.info.quota
@@ -165,28 +182,28 @@ def derived_cases(report: Report) -> list[Derived]:
                 key=f"info:{year}:{code}:{month:02d}", unit_id=row.unit.id, rule=iy.rule.code, count=1,
                 day=date(year, month, calendar.monthrange(year, month)[1]),
                 note=f"{year}年{month}月信息录用{row.info.months[month]}条，未达每月{quota.per_month}条（附件4）"))
-        if row.info.year_short:
+        if row.info.year_short and yearly_cases:
             cases.append(Derived(
-                key=f"info:{year}:{code}:year", unit_id=row.unit.id, rule=iy.rule.code, count=1,
+                key=f"info:{year}:{code}:year", unit_id=row.unit.id, rule=iy.rule.code, count=yearly_cases,
                 day=date(year, 12, 31),
                 note=f"{year}年全年信息录用{row.info.count}条，未达全年不低于{quota.per_year}条（附件4）"))
-        if iy.gov_rule is None:
+        if iy.gov_rule is None or not gov_cases:
             continue
         gov = row.gov
         for month in gov.months_short:
             cases.append(Derived(
-                key=f"info:{year}:{code}:gov:{month:02d}", unit_id=row.unit.id, rule=iy.gov_rule.code, count=1,
+                key=f"info:{year}:{code}:gov:{month:02d}", unit_id=row.unit.id, rule=iy.gov_rule.code, count=gov_cases,
                 day=date(year, month, calendar.monthrange(year, month)[1]),
                 note=f"{year}年{month}月政务信息报送{gov.months[month]}条，未达每月{gov.quota.per_month}条"))
         if gov.year_short:
             cases.append(Derived(
-                key=f"info:{year}:{code}:gov:year", unit_id=row.unit.id, rule=iy.gov_rule.code, count=1,
+                key=f"info:{year}:{code}:gov:year", unit_id=row.unit.id, rule=iy.gov_rule.code, count=gov_cases,
                 day=date(year, 12, 31),
                 note=f"{year}年全年政务信息报送{gov.count}条，未达全年不低于{gov.quota.per_year}条"))
         if row.district_offices_short:
             cases.append(Derived(
                 key=f"info:{year}:{code}:gov:district_offices", unit_id=row.unit.id, rule=iy.gov_rule.code,
-                count=1, day=date(year, 12, 31),
+                count=gov_cases, day=date(year, 12, 31),
                 note=f"{year}年政务信息被区两办录用{row.district_offices}条，未达全年至少"
                      f"{iy.quotas.gov_district_offices}条"))
     return cases

@@ -1,7 +1,7 @@
 """附件5: OA sign-in timeliness. Documents and sign-ins are entered, imported or pushed by the
 OA system; each recipient is judged on the working-time clock (3 working hours for a meeting
-notice, 8 for others and tests; 48 hours → "no client"), and the late and no-client cases
-become deduction records under 信息管理 (source `oa`), kept in step with the entries."""
+notice, 8 for others and tests; 48 hours → "no client", all of them settings of the year), and the
+late and no-client cases become deduction records under 信息管理 (source `oa`), kept in step with the entries."""
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -13,8 +13,9 @@ from ..errors import BadRequest, Forbidden, Invalid, NotFound
 from ..extensions import db
 from ..ledger.sync import Derived, lock_derived, replace_derived
 from ..org.models import User
-from ..scheme.queries import scheme_or_none
 from ..points import fmt_points
+from ..scheme.queries import scheme_or_none
+from ..scheme.settings import settings_for
 from ..timeutil import LOCAL_TZ, as_utc, local_display, local_iso, utcnow
 from ..uow import operation
 from ..workflow import steps
@@ -23,7 +24,6 @@ from .oa_models import KIND_LABELS, KINDS, OaDocument, OaRecipient
 from .workcal import CalendarUnknown
 
 OA_RULE = "info_mgmt-3"  # 附件2 item 3: 流程不及时回复…有一例扣0.5分 (附件5)
-NO_CLIENT_FACTOR = 2  # 附件5: 未安装客户端的，双倍扣分
 OA_ITEM = "info_mgmt"
 SOURCE = "oa"
 HISTORY_KIND = "oa_document"
@@ -304,7 +304,7 @@ class Judged:
 
 def judge_year(year: int, now: datetime | None = None) -> list[Judged]:
     """Every recipient of the year's documents, judged on the working-time clock."""
-    calendar = build_calendar()
+    calendar = build_calendar(year)
     now = now or utcnow()
     documents = list(db.session.scalars(db.select(OaDocument).filter_by(year=year).order_by(OaDocument.sent_at)))
     names = {r.username for d in documents for r in d.recipients}
@@ -330,12 +330,16 @@ def sync(year: int, user=None, now: datetime | None = None) -> dict:
     except CalendarUnknown as exc:
         raise Invalid(str(exc), "calendar_unknown") from None
     cases = []
+    settings = settings_for(year)
+    factor = settings.oa_no_client_factor  # 附件5: 未安装客户端的，双倍扣分
     for j in judged:
         if j.status not in ("late", "no_client") or j.user is None or j.user.unit_id is None:
             continue  # recipients who belong to no unit are listed but charge no unit (DOMAIN.md)
-        count = NO_CLIENT_FACTOR if j.status == "no_client" else 1
+        count = factor if j.status == "no_client" else 1
         if j.status == "no_client":
-            detail = "48小时内未签收，视为未安装客户端，双倍扣分"
+            basis = "按工作日计" if settings.oa_no_client_basis == "working" else "按自然时间计"
+            detail = (f"{settings.oa_no_client_hours}小时（{basis}）内未签收，视为未安装客户端，"
+                      f"按{factor}倍扣分")
         else:
             detail = f"签收超时：用时 {j.working_minutes} 工作分钟，时限 {j.limit_minutes}"
         note = f"《{j.document.title}》（{KIND_LABELS[j.document.kind]}）{detail}"
@@ -361,8 +365,9 @@ def report(year: int, now: datetime | None = None) -> dict:
         if j.status in ("late", "no_client"):
             row[j.status] += 1
     points_each = _rule_points(year)
+    factor = settings_for(year).oa_no_client_factor
     for row in units.values():
-        row["points"] = points_each * (row["late"] + NO_CLIENT_FACTOR * row["no_client"])
+        row["points"] = points_each * (row["late"] + factor * row["no_client"])
     return {"recipients": judged, "units": sorted(units.values(), key=lambda r: r["unit"].position)}
 
 
@@ -395,6 +400,11 @@ def list_documents(user, year: int | None) -> list[OaDocument]:
     if year is not None:
         query = query.filter(OaDocument.year == year)
     return list(db.session.scalars(query))
+
+
+def rule_points(year: int) -> Decimal:
+    """The points of one late case (the scheme's OA rule)."""
+    return _rule_points(year)
 
 
 def _rule_points(year: int) -> Decimal:

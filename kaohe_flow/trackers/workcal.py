@@ -31,7 +31,8 @@ How it is fast
     48-hour clock uses the same arrays with 1440 minutes per working day. Never minute stepping:
     `naive_working_minutes` does that, as the reference for tests and ``bench/oa_clock_bench.py``.
 
-附件5 as DOMAIN.md reads it (`judge`)
+附件5 as DOMAIN.md reads it (`judge`), with 2018's settings — every number below (limits, the 48
+hours and whether they count working days only) is a setting of the year, passed in by the app
     - Limits: 3 working hours (180 min) for a meeting notice ``"meeting"``, 8 (480 min) for any
       other document ``"other"`` and for test documents ``"test"``. A sign-in exactly at the limit
       is on time.
@@ -54,18 +55,27 @@ from __future__ import annotations
 import calendar as _stdcal
 from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
+from pathlib import Path
 from typing import NamedTuple
 
 import chinese_calendar
+import yaml
 
 from ..timeutil import LOCAL_TZ
 
-DEFAULT_OFFICE_HOURS = "08:30-12:00,13:30-17:30"
-
+# The numbers of 附件5 are settings of the year (`scheme.settings`, table `year_settings`); the app
+# passes them in (`calendar_models.build_calendar(year)`). A calendar built without them (tests,
+# the benchmark) uses the seed's values, read from the seed's settings file — never from code.
+_SEED = yaml.safe_load((Path(__file__).resolve().parent.parent / "data" / "settings_2018.yaml")
+                       .read_text(encoding="utf-8"))
+DEFAULT_OFFICE_HOURS = ",".join(f"{a}-{b}" for a, b in _SEED["office_hours"])
 #: Working-minute limits per document kind (附件5 item 3; test documents per DOMAIN.md).
-LIMIT_MINUTES = {"meeting": 3 * 60, "other": 8 * 60, "test": 8 * 60}
-#: 48 hours of working-day clock time (DOMAIN.md's reading: two full working days).
-NO_CLIENT_MINUTES = 48 * 60
+LIMIT_MINUTES = dict(_SEED["oa_limits_minutes"])
+#: The no-client clock: minutes, and whether they run on working days only (DOMAIN.md's reading:
+#: 48 hours are two full working days) or on the calendar.
+NO_CLIENT_MINUTES = int(_SEED["oa_no_client_hours"]) * 60
+NO_CLIENT_BASIS = _SEED["oa_no_client_basis"]
+BASES = ("working", "calendar")
 
 STATUSES = ("on_time", "late", "no_client", "pending")
 
@@ -236,10 +246,17 @@ class WorkCalendar:
     the office hours change.
     """
 
-    def __init__(self, overrides: dict[date, bool] | None = None, hours: OfficeHours = DEFAULT_HOURS):
+    def __init__(self, overrides: dict[date, bool] | None = None, hours: OfficeHours = DEFAULT_HOURS,
+                 limits: dict[str, int] | None = None, no_client_minutes: int = NO_CLIENT_MINUTES,
+                 no_client_basis: str = NO_CLIENT_BASIS):
         if isinstance(hours, str):
             hours = OfficeHours(hours)
+        if no_client_basis not in BASES:
+            raise ValueError(f"no_client_basis must be one of {BASES}, not {no_client_basis!r}")
         self.hours = hours
+        self.limits: dict[str, int] = dict(LIMIT_MINUTES if limits is None else limits)
+        self.no_client_minutes = int(no_client_minutes)
+        self.no_client_basis = no_client_basis
         self._overrides: dict[date, bool] = {}
         for day, working in (overrides or {}).items():
             if isinstance(day, datetime):
@@ -344,27 +361,33 @@ class WorkCalendar:
         year nobody has entered.
         """
         try:
-            limit = LIMIT_MINUTES[kind]
+            limit = self.limits[kind]
         except (KeyError, TypeError):
-            raise ValueError(f"unknown document kind {kind!r}; expected one of {sorted(LIMIT_MINUTES)}") from None
+            raise ValueError(f"unknown document kind {kind!r}; expected one of {sorted(self.limits)}") from None
         hours = self.hours
         ms = _local_minute(sent_at)
         if signed_at is None:
             me = _local_minute(now)
             worked = self._between(ms, me, hours.minutes_per_day, hours._before)
-            over = self._between(ms, me, _DAY, _IDENTITY) > NO_CLIENT_MINUTES
-            return Judgement("no_client" if over else "pending", worked, limit)
+            return Judgement("no_client" if self._no_client(ms, me) else "pending", worked, limit)
         me = _local_minute(signed_at)
         if me < ms:  # an earlier minute; within the same minute both count as that minute
             raise ValueError("签收时间早于发送时间")
         worked = self._between(ms, me, hours.minutes_per_day, hours._before)
-        if self._between(ms, me, _DAY, _IDENTITY) > NO_CLIENT_MINUTES:
+        if self._no_client(ms, me):
             status = "no_client"
         elif worked <= limit:
             status = "on_time"
         else:
             status = "late"
         return Judgement(status, worked, limit)
+
+
+    def _no_client(self, ms: int, me: int) -> bool:
+        """Whether more than the no-client time has run between two grid minutes."""
+        if self.no_client_basis == "calendar":
+            return me - ms > self.no_client_minutes
+        return self._between(ms, me, _DAY, _IDENTITY) > self.no_client_minutes
 
 
 _IDENTITY = tuple(range(_DAY + 1))

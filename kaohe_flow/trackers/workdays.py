@@ -6,6 +6,7 @@ from datetime import date
 from types import SimpleNamespace
 
 from .. import access
+from ..audit.admin import record_change
 from ..audit.service import record_step
 from ..errors import BadRequest, Invalid, NotFound
 from ..extensions import db
@@ -31,6 +32,8 @@ def _label(entry: CalendarDay | None) -> str | None:
 def _step(user, day: date, old: str | None, new: str | None) -> None:
     record = SimpleNamespace(id=int(day.strftime("%Y%m%d")))  # the day is the record
     record_step(HISTORY_KIND, record, user, "admin", "edit", field=day.isoformat(), old=old, new=new)
+    # An admin's change: it belongs to the admin's audit as well (CONTRACT.md `calendar_changed`).
+    record_change(user, "calendar_changed", f"calendar:{day.isoformat()}", old, new)
 
 
 def _resync(year: int, user) -> None:

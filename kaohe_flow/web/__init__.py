@@ -76,3 +76,6 @@ from . import info_views  # noqa: E402,F401
 from . import oa_views  # noqa: E402,F401
 from . import security_views  # noqa: E402,F401
 from . import report_views  # noqa: E402,F401
+from . import year_views  # noqa: E402,F401
+from . import admin_views  # noqa: E402,F401
+from . import account_views  # noqa: E402,F401

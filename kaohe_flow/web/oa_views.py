@@ -1,11 +1,12 @@
 """Pages for OA sign-in timeliness (附件5): the report, entering and importing documents, and
 the admin's working-day calendar."""
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from .. import access
 from ..attachments import single_file
 from ..errors import ServiceError
+from ..scheme.settings import settings_for
 from ..trackers import oa, workdays
 from ..trackers.oa_models import KIND_LABELS
 from . import bp
@@ -22,7 +23,8 @@ def _render(year: int, typed: dict | None = None, status: int = 200, rows=None):
     history = oa.recent_history() if oa.may_read_documents(current_user, year) else []
     return render_template("oa_report.html", year=year, report=found, problem=problem, typed=typed or {},
                            may_enter=oa.may_enter(current_user, year), kinds=KIND_LABELS, rows=rows or [],
-                           days=workdays.list_days(year), office_hours=current_app.config["OA_OFFICE_HOURS"],
+                           days=workdays.list_days(year), settings=settings_for(year),
+                           rule_points=oa.rule_points(year),
                            may_edit_calendar=access.can_edit_calendar(current_user).allowed,
                            history=history), status
 

@@ -209,7 +209,8 @@ def test_calendar_changes_are_history_steps(app, api):
     assert api.as_("admin").delete(f"/api/v1/calendar/{YEAR}-03-05").status_code == 204
     assert api.as_("bgs").put(f"/api/v1/calendar/{YEAR}-03-06", json={"is_workday": False}).status_code == 403
     with app.app_context():
-        steps = db.session.scalars(db.select(HistoryEntry).filter_by(record_kind="calendar")).all()
+        steps = db.session.scalars(db.select(HistoryEntry).filter_by(record_kind="calendar")
+                                   .order_by(HistoryEntry.id)).all()
         assert [(s.record_id, s.username, s.field, s.old, s.new) for s in steps] == [
             (20180305, "admin", "2018-03-05", None, "放假（临时放假）"),
             (20180305, "admin", "2018-03-05", "放假（临时放假）", None)]

@@ -19,6 +19,7 @@ author in the history for the other offices to see.
 from dataclasses import dataclass
 
 from .errors import from_verdict
+from .org import chart
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,9 @@ def can_read_records(user, unit, scheme) -> bool:
         return True
     if user.unit_id is None:
         return False
-    if user.unit_id in (unit.id, unit.gate_unit_id):
+    if user.unit_id == unit.id:
+        return True
+    if scheme is not None and user.unit_id == chart.gate_of(scheme.year, unit.id):
         return True
     return scheme is not None and user.unit_id in scheme.responsible_unit_ids()
 

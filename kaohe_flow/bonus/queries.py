@@ -6,7 +6,8 @@ from flask import g
 
 from ..errors import NotFound
 from ..extensions import db
-from ..org.models import Unit
+from ..org import chart
+from ..org.models import YearUnit
 from ..points import ZERO
 from ..scheme.queries import scheme_or_none
 from ..scheme.settings import settings_for
@@ -23,10 +24,10 @@ def facts(application: BonusApplication) -> RecordFacts:
     office = scheme.target_office_id if scheme else None
     offices = frozenset({office} if office else set())
     signed = {s.unit_id for s in application.signatures if s.capacity == "responsible_office"}
-    leader = application.unit.leader
+    leader = chart.leader_of(application.year, application.unit_id)
     return RecordFacts(
         unit_id=application.unit_id,
-        gate_unit_id=application.unit.gate_unit_id,
+        gate_unit_id=chart.gate_of(application.year, application.unit_id),
         leader_id=leader.id if leader else None,
         state=application.state,
         responsible_ids=offices,
@@ -48,8 +49,9 @@ def get_visible(user, application_id: int) -> tuple[BonusApplication, RecordFact
 
 
 def list_visible(user, year: int | None = None) -> list[tuple[BonusApplication, RecordFacts]]:
-    query = db.select(BonusApplication).join(BonusApplication.unit).order_by(
-        BonusApplication.year, Unit.position, BonusApplication.id)
+    query = db.select(BonusApplication).outerjoin(
+        YearUnit, (YearUnit.year == BonusApplication.year) & (YearUnit.unit_id == BonusApplication.unit_id)
+    ).order_by(BonusApplication.year, YearUnit.position, BonusApplication.id)
     if year is not None:
         query = query.filter(BonusApplication.year == year)
     out = []

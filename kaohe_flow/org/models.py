@@ -1,4 +1,4 @@
-"""Units, people, their roles, the gate map and the leaders' supervision."""
+"""Units, people and their roles; each year's org chart (names, aliases, gate map, leaders)."""
 import hashlib
 import secrets
 from datetime import datetime, timedelta
@@ -14,17 +14,10 @@ from ..timeutil import as_utc, utcnow
 ROLES = ("member", "head", "leader", "viewer", "admin")
 ROLE_LABELS = {"member": "科员", "head": "负责人", "leader": "分管领导", "viewer": "查看", "admin": "管理员"}
 
-# Which leader supervises which unit is configuration, not a fact of the seed.
-unit_leaders = sa.Table(
-    "unit_leaders",
-    db.metadata,
-    sa.Column("unit_id", sa.ForeignKey("units.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("leader_id", sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
-)
-
-
 class Unit(db.Model):
-    """An assessed unit (科室/单位), with the gate unit that reviews its sheet (附件1)."""
+    """An assessed unit (科室/单位): its lasting identity (the code sheets, records and people
+    hang on) and its name as the newest year's org chart has it. What a year says about the
+    unit — its name then, aliases, gate unit (附件1) and leader — is that year's `YearUnit`."""
 
     __tablename__ = "units"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -32,12 +25,6 @@ class Unit(db.Model):
     name: Mapped[str] = mapped_column(sa.String(100))
     aliases: Mapped[list] = mapped_column(sa.JSON, default=list)
     position: Mapped[int] = mapped_column(default=0)
-    gate_unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("units.id"))
-
-    gate_unit: Mapped["Unit | None"] = relationship(
-        remote_side=[id], lazy="joined", join_depth=1, post_update=True  # two units may gate each other (附件1)
-    )
-    leader: Mapped["User | None"] = relationship(secondary=unit_leaders, lazy="selectin")
 
     def __repr__(self):
         return f"<Unit {self.code}>"
@@ -58,7 +45,6 @@ class User(UserMixin, db.Model):
     must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     unit: Mapped[Unit | None] = relationship(lazy="joined")
-    supervised_units: Mapped[list[Unit]] = relationship(secondary=unit_leaders, viewonly=True)
 
     @property
     def roles(self) -> list[str]:
@@ -93,6 +79,33 @@ class User(UserMixin, db.Model):
 
     def __repr__(self):
         return f"<User {self.username}>"
+
+
+class YearUnit(db.Model):
+    """A unit in one year's org chart: its name and aliases that year, the gate unit that
+    reviews its sheet (附件1; two units may gate each other) and the leader who supervises it
+    (configuration, not a fact of the seed). A new year copies another's chart; a change is
+    that year's alone, so last year's sheets keep the gates they were reviewed by."""
+
+    __tablename__ = "year_units"
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id"), primary_key=True, index=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    aliases: Mapped[list] = mapped_column(sa.JSON, default=list)
+    position: Mapped[int] = mapped_column(default=0)
+    gate_unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("units.id"))
+    leader_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
+
+    unit: Mapped[Unit] = relationship(foreign_keys=[unit_id], lazy="joined", innerjoin=True)
+    gate_unit: Mapped[Unit | None] = relationship(foreign_keys=[gate_unit_id], lazy="joined")
+    leader: Mapped["User | None"] = relationship(lazy="joined")
+
+    @property
+    def code(self) -> str:
+        return self.unit.code
+
+    def __repr__(self):
+        return f"<YearUnit {self.year} {self.unit.code if self.unit else self.unit_id}>"
 
 
 class ApiToken(db.Model):

@@ -11,7 +11,7 @@ from ..security import events, throttle
 from ..security import sessions as page_sessions
 from ..timeutil import utcnow
 from ..uow import operation
-from .models import ApiToken, Unit, User
+from .models import ApiToken, Unit, User, YearUnit
 
 DEMO_PASSWORD = "demo12345"
 _DUMMY_HASH = None
@@ -181,12 +181,18 @@ def load_demo(path: Path, password: str = DEMO_PASSWORD) -> int:
     for unit in sorted(units.values(), key=lambda u: u.position):
         add(unit.code, f"{unit.name}{suffix.get('head_suffix', '负责人')}", ["member", "head"], unit)
         add(f"{unit.code}.staff", f"{unit.name}{suffix.get('member_suffix', '科员')}", ["member"], unit)
+    places = {}  # every year's chart: the demo's leaders supervise their units in each
+    for place in db.session.scalars(db.select(YearUnit)):
+        places.setdefault(place.unit_id, []).append(place)
     for leader in spec.get("leaders", []):
         user = add(leader["username"], leader["name"], ["leader"])
         for code in leader["units"]:
             if code not in units:
                 raise Invalid(f"demo data: leader {leader['username']} supervises unknown unit {code}")
-            units[code].leader = user
+            db.session.flush()
+            for place in places.get(units[code].id, []):
+                if place.leader_id is None:
+                    place.leader_id = user.id
     for account in spec.get("bureau", []):
         add(account["username"], account["name"], account["roles"])
     db.session.commit()

@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 from ..extensions import db
-from ..org.models import Unit
+from ..org.models import Unit, YearUnit
 from ..points import PointsError, parse_points
 from .models import ItemOffice, Rule, Scheme, SchemeItem
 
@@ -108,16 +108,30 @@ def validate_scheme(data: dict, unit_codes: set[str]) -> dict:
 
 
 def load_org(data: dict) -> list[Unit]:
-    """Create or update the units and the gate map; idempotent."""
+    """A year's org chart from its data file, once: the file seeds the year; after that the
+    chart is the admin's (edited on its pages), so loading the file again changes nothing."""
     units_data = validate_org(data)
+    try:
+        year = int(data["year"])
+    except (KeyError, TypeError, ValueError):
+        raise DataError("org data: the file needs its year") from None
     existing = {u.code: u for u in db.session.scalars(db.select(Unit))}
+    if db.session.scalar(db.select(YearUnit.unit_id).filter_by(year=year).limit(1)) is not None:
+        return [existing[s["code"]] for s in units_data if s["code"] in existing]
+    newest = db.session.scalar(db.select(db.func.max(YearUnit.year)))
     for position, spec in enumerate(units_data):
-        unit = existing.get(spec["code"]) or Unit(code=spec["code"])
-        unit.name, unit.aliases, unit.position = spec["name"], list(spec.get("aliases") or []), position
+        unit = existing.get(spec["code"])
+        if unit is None or newest is None or year >= newest:  # `units` holds the newest year's names
+            unit = unit or Unit(code=spec["code"])
+            unit.name, unit.aliases, unit.position = spec["name"], list(spec.get("aliases") or []), position
         existing[spec["code"]] = unit
         db.session.add(unit)
-    for spec in units_data:
-        existing[spec["code"]].gate_unit = existing.get(spec.get("gate")) if spec.get("gate") else None
+    db.session.flush()
+    for position, spec in enumerate(units_data):
+        gate = existing.get(spec.get("gate")) if spec.get("gate") else None
+        db.session.add(YearUnit(year=year, unit=existing[spec["code"]], name=spec["name"],
+                                aliases=list(spec.get("aliases") or []), position=position,
+                                gate_unit_id=gate.id if gate else None))
     db.session.flush()
     return [existing[s["code"]] for s in units_data]
 
@@ -125,7 +139,9 @@ def load_org(data: dict) -> list[Unit]:
 def load_scheme(data: dict) -> Scheme:
     """Create or update a year's scheme, its items, offices and rules; idempotent."""
     units = {u.code: u for u in db.session.scalars(db.select(Unit))}
-    validate_scheme(data, set(units))
+    year_units = set(db.session.scalars(db.select(Unit.code).join(YearUnit, YearUnit.unit_id == Unit.id)
+                                        .filter(YearUnit.year == int(data.get("year") or 0))))
+    validate_scheme(data, year_units or set(units))
     year = int(data["year"])
     scheme = db.session.scalar(db.select(Scheme).filter_by(year=year)) or Scheme(year=year)
     scheme.total = parse_points(data["total"])

@@ -45,3 +45,12 @@ class InfoItem(db.Model):
 
     def __repr__(self):
         return f"<InfoItem {self.unit_id} {self.adopted_on} {self.stream}>"
+
+
+class YearInfoQuotas(db.Model):
+    """A year's 附件4 quotas as data (the shape of `data/info_quotas_<year>.yaml`), made when the
+    year is created from another; a year without a row reads its data file."""
+
+    __tablename__ = "year_info_quotas"
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    data: Mapped[dict] = mapped_column(sa.JSON, nullable=False)

@@ -12,7 +12,8 @@ from ..org.models import Unit
 from ..org.queries import units_by_name
 from ..scheme.loader import DATA_DIR, DataError, read_yaml
 from ..scheme.queries import scheme_or_none
-from .info_models import PORTALS
+from ..extensions import db
+from .info_models import PORTALS, YearInfoQuotas
 
 # ------------------------------------------------------------------------------ quotas (data)
 
@@ -116,12 +117,31 @@ def quota_file(year: int):
     return DATA_DIR / f"info_quotas_{year}.yaml"
 
 
-def load_quotas(year: int) -> Quotas | None:
-    """The year's quotas from `data/info_quotas_<year>.yaml`, or None without such a file."""
+def quota_data(year: int) -> dict | None:
+    """The year's quotas as data: its own row (a year made from another), else its data file."""
+    row = db.session.get(YearInfoQuotas, year)
+    if row is not None:
+        return row.data
     path = quota_file(year)
-    if not path.exists():
+    return read_yaml(path) if path.exists() else None
+
+
+def load_quotas(year: int) -> Quotas | None:
+    """The year's quotas, checked, or None when the year has none."""
+    data = quota_data(year)
+    if data is None:
         return None
-    return validate_quotas(read_yaml(path), units_by_name(), year)
+    return validate_quotas(data, units_by_name(), year)
+
+
+def copy_quotas(from_year: int, to_year: int) -> None:
+    """A new year's quotas, a copy of `from_year`'s (`POST /api/v1/years`), in the caller's unit
+    of work; nothing when `from_year` has none."""
+    data = quota_data(from_year)
+    if data is None:
+        return
+    db.session.add(YearInfoQuotas(year=to_year, data={**data, "year": to_year}))
+    g.pop("_info_years", None)
 
 
 @dataclass

@@ -1,0 +1,467 @@
+"""Years: a new year made from another, its org chart and scheme edited until it is opened,
+and opening it (CONTRACT.md "Years, their org chart, scheme, settings and target letters").
+
+Every change is checked as the data files are checked when loaded (`scheme.loader`): no unit
+gates itself, gates and leaders exist, offices are units of the year, rules are well formed,
+and opening checks that the items add up to the scheme's total (附件2: 100 points). A year's
+chart and scheme belong to it alone: a change to 2019 never touches 2018's sheets or history.
+Each operation commits once with its audit entry, or changes nothing.
+"""
+from decimal import Decimal
+
+from flask import g
+
+from .. import access
+from ..audit.admin import record_change
+from ..errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
+from ..extensions import db
+from ..org import chart
+from ..org.models import Unit, User, YearUnit
+from ..points import ZERO, PointsError, fmt_points, parse_points
+from ..uow import operation
+from . import settings
+from .loader import RULE_KINDS
+from .models import ItemOffice, Rule, Scheme, SchemeItem
+
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+MAX_ALIASES, MAX_NAME = 20, 100
+MAX_RULES, MAX_TEXT = 50, 2000
+
+
+def _admin_only(user) -> None:
+    if not access.is_admin(user):
+        raise Forbidden("只有管理员可以修改年度、组织架构和考核方案", "forbidden")
+
+
+def _scheme(year: int) -> Scheme | None:
+    return db.session.scalar(db.select(Scheme).filter_by(year=year))
+
+
+def exists(year: int) -> bool:
+    """A year exists once it has an org chart or a scheme."""
+    return bool(chart.chart(year)) or _scheme(year) is not None
+
+
+def is_opened(year: int) -> bool:
+    """A year is opened once its sheets exist (`POST /years/{year}/open`)."""
+    from ..sheets.models import Sheet
+
+    return db.session.scalar(db.select(Sheet.id).filter_by(year=year).limit(1)) is not None
+
+
+def _forget(year: int | None = None) -> None:
+    chart.forget()
+    g.pop("_schemes", None)
+    settings.forget(year)
+
+
+# ------------------------------------------------------------------------------ reading
+
+
+def list_years() -> list[dict]:
+    """`GET /api/v1/years`: every year with a chart or a scheme, oldest first."""
+    years = set(chart.chart_years()) | set(db.session.scalars(db.select(Scheme.year)))
+    from ..sheets.models import Sheet
+
+    opened = set(db.session.scalars(db.select(Sheet.year).distinct()))
+    counts = dict(db.session.execute(
+        db.select(YearUnit.year, db.func.count()).group_by(YearUnit.year)).all())
+    totals = dict(db.session.execute(db.select(Scheme.year, Scheme.total)).all())
+    return [{"year": y, "opened": y in opened, "units": counts.get(y, 0),
+             "total": fmt_points(totals[y]) if y in totals else None} for y in sorted(years)]
+
+
+def org_of(year: int | None) -> tuple[int, list[YearUnit]]:
+    """The org chart `GET /api/v1/units` answers: the year's, or without one the latest opened."""
+    if year is None:
+        year = chart.default_year()
+        if year is None:
+            return 0, []
+    elif not exists(year):
+        raise NotFound(f"没有{year}年度")
+    return year, list(chart.chart(year).values())
+
+
+def place_of(year: int, code: str) -> YearUnit:
+    found = next((p for p in chart.chart(year).values() if p.unit.code == code), None)
+    if found is None:
+        raise NotFound(f"{year}年度没有代码为 {code} 的单位", "no_such_unit")
+    return found
+
+
+def unit_values(place: YearUnit) -> dict:
+    """A unit as the API shows it and the audit records it."""
+    return {"code": place.unit.code, "name": place.name, "aliases": list(place.aliases or []),
+            "gate_unit": place.gate_unit.code if place.gate_unit else None,
+            "leader": place.leader.username if place.leader else None}
+
+
+def item_values(item: SchemeItem, all_codes: list[str] | None = None) -> dict:
+    """An item as `PUT …/scheme/items/{code}` takes it and the audit records it."""
+    return {
+        "name": item.name, "standard": fmt_points(item.standard), "method": item.method,
+        "responsible": [u.code for u in item.responsible],
+        "cooperating": "all" if item.cooperating_all else [u.code for u in item.cooperating],
+        "rules": [{"id": r.code, "text": r.text, "kind": r.kind, "points": fmt_points(r.points)}
+                  for r in item.rules],
+    }
+
+
+def scheme_total_check(scheme: Scheme) -> tuple[Decimal, Decimal]:
+    """(the items' sum, the declared total)."""
+    return sum((i.standard for i in scheme.items), ZERO), scheme.total
+
+
+def open_problems(year: int) -> list[str]:
+    """What stands between the year and its opening, in Chinese (empty: it may open)."""
+    problems = []
+    scheme = _scheme(year)
+    if scheme is None:
+        return [f"{year}年度还没有考核方案"]
+    added, total = scheme_total_check(scheme)
+    if added != total:
+        problems.append(f"各考核项目标准分值合计 {fmt_points(added)} 分，与方案总分 {fmt_points(total)} 分不符")
+    for place in chart.chart(year).values():
+        if place.gate_unit_id is None:
+            problems.append(f"{place.name}没有扎口科室")
+        if place.leader_id is None:
+            problems.append(f"{place.name}没有分管领导")
+    if not chart.chart(year):
+        problems.append(f"{year}年度没有被考核单位")
+    return problems
+
+
+# ------------------------------------------------------------------------------ a new year
+
+
+def _year_value(raw, label: str) -> int:
+    if isinstance(raw, bool) or not isinstance(raw, int | str):
+        raise BadRequest(f"{label}必须是四位年份", "bad_year")
+    text = str(raw).strip()
+    if not (text.isascii() and text.isdigit()):
+        raise Invalid(f"{label}必须是四位年份", "invalid_year")
+    year = int(text)
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise Invalid(f"{label}必须在 {FIRST_YEAR} 到 {LAST_YEAR} 之间", "invalid_year")
+    return year
+
+
+@operation
+def create_year(user, payload) -> dict:
+    """`POST /api/v1/years`: `year` made from `copy_from` — its chart (units, names, aliases,
+    gates, leaders), scheme (categories, items, offices, rules, the target office), 信息报送
+    quotas and settings. No sheets: the year opens when the admin says so."""
+    _admin_only(user)
+    if not isinstance(payload, dict):
+        raise BadRequest("请求体必须是 JSON 对象", "malformed_json")
+    if "year" not in payload or "copy_from" not in payload:
+        raise Invalid("请给出新年度（year）和作为模板的年度（copy_from）", "invalid_year")
+    year = _year_value(payload["year"], "新年度")
+    source = _year_value(payload["copy_from"], "模板年度")
+    if exists(year):
+        raise Conflict(f"{year}年度已经存在", "year_exists")
+    if not exists(source):
+        raise Invalid(f"没有可作为模板的{source}年度", "unknown_year")
+    from_scheme = _scheme(source)
+    if from_scheme is None:
+        raise Invalid(f"{source}年度没有考核方案，不能作为模板", "unknown_year")
+    for place in chart.chart(source).values():
+        db.session.add(YearUnit(year=year, unit_id=place.unit_id, name=place.name,
+                                aliases=list(place.aliases or []), position=place.position,
+                                gate_unit_id=place.gate_unit_id, leader_id=place.leader_id))
+    db.session.add(_copy_scheme(from_scheme, year))
+    settings.copy_settings(source, year)
+    from ..trackers.info_quotas import copy_quotas
+
+    copy_quotas(source, year)
+    record_change(user, "year_created", f"year:{year}", None,
+                  {"year": year, "copy_from": source, "units": len(chart.chart(source))})
+    db.session.flush()
+    _forget(year)
+    db.session.commit()
+    return next(y for y in list_years() if y["year"] == year)
+
+
+def _copy_scheme(source: Scheme, year: int) -> Scheme:
+    copy = Scheme(year=year, total=source.total, categories=[dict(c) for c in source.categories],
+                  target_office_id=source.target_office_id)
+    for item in source.items:
+        new = SchemeItem(code=item.code, name=item.name, sheet_label=item.sheet_label, category=item.category,
+                         standard=item.standard, content=item.content, method=item.method,
+                         position=item.position, cooperating_all=item.cooperating_all)
+        new.offices = [ItemOffice(unit_id=o.unit_id, role=o.role, position=o.position) for o in item.offices]
+        new.rules = [Rule(code=r.code, text=r.text, kind=r.kind, points=r.points, position=r.position)
+                     for r in item.rules]
+        copy.items.append(new)
+    return copy
+
+
+# ------------------------------------------------------------------------------ the org chart
+
+
+def _text(raw, label: str, limit: int = MAX_NAME) -> str:
+    if not isinstance(raw, str) or not raw.strip():
+        raise Invalid(f"{label}不能为空", "invalid_org")
+    text = " ".join(raw.split())
+    if len(text) > limit or "\x00" in text:
+        raise Invalid(f"{label}过长（最多 {limit} 个字）", "invalid_org")
+    return text
+
+
+def _aliases(raw) -> list[str]:
+    if isinstance(raw, str):
+        raw = [a for a in raw.replace("，", ",").replace("、", ",").split(",")]
+    if not isinstance(raw, list) or len(raw) > MAX_ALIASES:
+        raise Invalid(f"别名必须是名称列表（最多 {MAX_ALIASES} 个）", "invalid_org")
+    out = []
+    for alias in raw:
+        if not isinstance(alias, str):
+            raise Invalid("别名必须是文字", "invalid_org")
+        alias = " ".join(alias.split())
+        if alias and alias not in out:
+            out.append(_text(alias, "别名"))
+    return out
+
+
+@operation
+def update_unit(user, year: int, code: str, payload) -> YearUnit:
+    """`PUT /api/v1/years/{year}/units/{code}`: any of `name`, `aliases`, `gate_unit`, `leader`.
+    The gate map is fixed once the year is opened (a sheet's reviewer never changes under it);
+    names, aliases and the leader may change at any time (a leader leaves mid-year)."""
+    _admin_only(user)
+    if not isinstance(payload, dict):
+        raise BadRequest("请求体必须是 JSON 对象", "malformed_json")
+    if not exists(year):
+        raise NotFound(f"没有{year}年度")
+    place = place_of(year, code)
+    unknown = set(payload) - {"name", "aliases", "gate_unit", "leader", "version"}
+    if unknown:
+        raise Invalid(f"不能修改：{'、'.join(sorted(unknown))}（可改 name、aliases、gate_unit、leader）", "invalid_org")
+    before = unit_values(place)
+    places = chart.chart(year)
+    by_code = {p.unit.code: p for p in places.values()}
+    if "name" in payload:
+        place.name = _text(payload["name"], "单位名称")
+    if "aliases" in payload:
+        place.aliases = _aliases(payload["aliases"])
+    if "gate_unit" in payload:
+        gate = payload["gate_unit"]
+        if gate in (None, ""):
+            raise Invalid(f"{place.name}必须有扎口科室（附件1：每个单位由一个扎口科室考核）", "invalid_org")
+        if not isinstance(gate, str) or gate not in by_code:
+            raise Invalid(f"{year}年度没有代码为 {gate} 的单位，不能作为扎口科室", "invalid_org")
+        if gate == code:
+            raise Invalid(f"{place.name}不能扎口考核自己（附件1）", "invalid_org")
+        if by_code[gate].unit_id != place.gate_unit_id and is_opened(year):
+            raise Conflict(f"{year}年度考核已开启，扎口科室不能再改", "year_opened")
+        place.gate_unit_id = by_code[gate].unit_id
+    if "leader" in payload:
+        place.leader_id = _leader(payload["leader"]).id if payload["leader"] not in (None, "") else None
+        if place.leader_id is None:
+            raise Invalid(f"{place.name}必须有分管领导", "invalid_org")
+    _check_names(year, places.values())
+    after = unit_values(_refreshed(place))
+    changed = [k for k in after if after[k] != before[k]]
+    if not changed:
+        return place
+    if place.unit_id and year >= max(chart.chart_years()):
+        # `units` carries the newest year's names (people's pages, imports by name).
+        place.unit.name, place.unit.aliases = place.name, list(place.aliases or [])
+    record_change(user, "unit_changed", f"unit:{year}/{code}",
+                  {k: before[k] for k in changed}, {k: after[k] for k in changed})
+    db.session.flush()
+    _forget(year)
+    db.session.commit()
+    return place
+
+
+def _refreshed(place: YearUnit) -> YearUnit:
+    db.session.flush()
+    db.session.refresh(place, ["gate_unit", "leader"])
+    return place
+
+
+def _leader(username) -> User:
+    if not isinstance(username, str):
+        raise Invalid("分管领导必须是用户名", "invalid_org")
+    user = db.session.scalar(db.select(User).filter_by(username=username.strip()))
+    if user is None or not user.active or not user.has_role("leader"):
+        raise Invalid(f"没有启用中的分管领导账号 {username}", "invalid_org")
+    return user
+
+
+def _check_names(year: int, places) -> None:
+    """No name or alias names two units of one year (imports resolve names to units)."""
+    seen: dict[str, str] = {}
+    for place in places:
+        for name in (place.name, *(place.aliases or [])):
+            if name in seen and seen[name] != place.unit.code:
+                raise Invalid(f"名称“{name}”已被{year}年度的另一个单位使用", "invalid_org")
+            seen[name] = place.unit.code
+
+
+# ------------------------------------------------------------------------------ the scheme
+
+
+@operation
+def update_item(user, year: int, code: str, payload) -> SchemeItem:
+    """`PUT /api/v1/years/{year}/scheme/items/{code}`: any of `name`, `standard`, `method`,
+    `responsible`, `cooperating`, `rules`; only until the year is opened. The total is checked
+    when the year opens, so two items can be changed one after the other."""
+    _admin_only(user)
+    if not isinstance(payload, dict):
+        raise BadRequest("请求体必须是 JSON 对象", "malformed_json")
+    scheme = _scheme(year)
+    if scheme is None:
+        raise NotFound(f"{year}年度没有考核方案")
+    item = scheme.item(code)
+    if item is None:
+        raise NotFound(f"{year}年度考核方案中没有项目“{code}”", "no_such_item")
+    unknown = set(payload) - {"name", "standard", "method", "responsible", "cooperating", "rules", "version"}
+    if unknown:
+        raise Invalid(f"不能修改：{'、'.join(sorted(unknown))}", "invalid_scheme")
+    if is_opened(year):
+        raise Conflict(f"{year}年度考核已开启，考核方案不能再改", "year_opened")
+    before = item_values(item)
+    units = {p.unit.code: p.unit for p in chart.chart(year).values()}
+    if "name" in payload:
+        old_name = item.name
+        item.name = _scheme_text(payload["name"], "项目名称", MAX_NAME)
+        if item.sheet_label == old_name:
+            item.sheet_label = item.name
+    if "standard" in payload:
+        try:
+            standard = parse_points(payload["standard"], "标准分值")
+        except PointsError as exc:
+            raise Invalid(str(exc), "invalid_scheme") from None
+        if standard <= 0 or standard > scheme.total:
+            raise Invalid(f"标准分值必须大于 0、不超过方案总分 {fmt_points(scheme.total)}", "invalid_scheme")
+        item.standard = standard
+    if "method" in payload:
+        item.method = _scheme_text(payload["method"], "计分办法", MAX_TEXT, empty_ok=True)
+    if "responsible" in payload or "cooperating" in payload:
+        responsible = _codes(payload.get("responsible", before["responsible"]), units, "考核责任科室")
+        if not responsible:
+            raise Invalid(f"“{item.name}”必须有考核责任科室", "invalid_scheme")
+        cooperating = payload.get("cooperating", before["cooperating"])
+        if cooperating != "all":
+            cooperating = _codes(cooperating, units, "配合科室")
+        item.cooperating_all = cooperating == "all"
+        wanted = [("responsible", c) for c in responsible]
+        wanted += [("cooperating", c) for c in ([] if cooperating == "all" else cooperating)]
+        current = {(o.role, o.unit.code): o for o in item.offices}
+        item.offices = [current.get((role, c)) or ItemOffice(role=role, unit=units[c]) for role, c in wanted]
+        for position, office in enumerate(item.offices):
+            office.position = position
+    if "rules" in payload:
+        _set_rules(scheme, item, payload["rules"], year)
+    after = item_values(item)
+    changed = [k for k in after if after[k] != before[k]]
+    if not changed:
+        return item
+    record_change(user, "item_changed", f"item:{year}/{code}",
+                  {k: before[k] for k in changed}, {k: after[k] for k in changed})
+    db.session.flush()
+    _forget(year)
+    db.session.commit()
+    return item
+
+
+def _scheme_text(raw, label: str, limit: int, empty_ok: bool = False) -> str:
+    if not isinstance(raw, str) or (not raw.strip() and not empty_ok):
+        raise Invalid(f"{label}不能为空", "invalid_scheme")
+    text = raw.strip()
+    if len(text) > limit or "\x00" in text:
+        raise Invalid(f"{label}过长（最多 {limit} 个字）", "invalid_scheme")
+    return text
+
+
+def _codes(raw, units: dict, label: str) -> list[str]:
+    if isinstance(raw, str):
+        raw = [c for c in raw.replace("，", ",").replace("、", ",").split(",") if c.strip()]
+    if not isinstance(raw, list) or not all(isinstance(c, str) for c in raw):
+        raise Invalid(f"{label}必须是单位代码的列表", "invalid_scheme")
+    out = []
+    for c in (c.strip() for c in raw):
+        if c not in units:
+            raise Invalid(f"{label}中的 {c} 不是本年度的单位", "invalid_scheme")
+        if c not in out:
+            out.append(c)
+    return out
+
+
+def _set_rules(scheme: Scheme, item: SchemeItem, raw, year: int) -> None:
+    """Rules as the data file writes them (`id`, `text`, `kind`, `points`); a rule keeps its
+    row (and the deduction records under it) while its id stays; a rule with records cannot go."""
+    from ..ledger.models import DeductionRecord
+
+    if not isinstance(raw, list) or len(raw) > MAX_RULES:
+        raise Invalid(f"计分规则必须是列表（最多 {MAX_RULES} 条）", "invalid_scheme")
+    others = {r.code for i in scheme.items if i is not item for r in i.rules}
+    seen, specs = set(), []
+    for n, rule in enumerate(raw, 1):
+        if not isinstance(rule, dict):
+            raise Invalid(f"第 {n} 条计分规则格式不对", "invalid_scheme")
+        rid = rule.get("id") or f"{item.code}-{n}"
+        if not isinstance(rid, str) or not rid.strip() or len(rid) > 64:
+            raise Invalid(f"第 {n} 条计分规则的编号不对", "invalid_scheme")
+        rid = rid.strip()
+        if rid in seen or rid in others:
+            raise Invalid(f"计分规则编号 {rid} 重复", "invalid_scheme")
+        seen.add(rid)
+        if rule.get("kind") not in RULE_KINDS:
+            raise Invalid(f"第 {n} 条计分规则的类别必须是 {'、'.join(RULE_KINDS)} 之一", "invalid_scheme")
+        text = _scheme_text(rule.get("text"), f"第 {n} 条计分规则的内容", MAX_TEXT)
+        try:
+            points = parse_points(rule.get("points"), f"第 {n} 条计分规则的分值")
+        except PointsError as exc:
+            raise Invalid(str(exc), "invalid_scheme") from None
+        if points < 0:
+            raise Invalid(f"第 {n} 条计分规则的分值不能为负数", "invalid_scheme")
+        specs.append((rid, text, rule["kind"], points))
+    dropped = [r for r in item.rules if r.code not in seen]
+    if dropped:
+        used = db.session.scalar(db.select(DeductionRecord.id).where(
+            DeductionRecord.rule_id.in_([r.id for r in dropped])).limit(1))
+        if used is not None:
+            raise Invalid("已有考核记录引用的计分规则不能删除", "invalid_scheme")
+    current = {r.code: r for r in item.rules}
+    item.rules = []
+    for position, (rid, text, kind, points) in enumerate(specs):
+        rule = current.get(rid) or Rule(code=rid)
+        rule.text, rule.kind, rule.points, rule.position = text, kind, points, position
+        item.rules.append(rule)
+
+
+# ------------------------------------------------------------------------------ opening
+
+
+@operation
+def open_year(user, year: int) -> int:
+    """`POST /api/v1/years/{year}/open`: check the total and the chart, then a `draft` sheet
+    per unit. 409 the second time: a year opens once."""
+    from ..sheets.service import create_drafts
+
+    _admin_only(user)
+    if not exists(year):
+        raise NotFound(f"没有{year}年度")
+    if is_opened(year):
+        raise Conflict(f"{year}年度考核已经开启", "year_opened")
+    scheme = _scheme(year)
+    if scheme is None:
+        raise Invalid(f"{year}年度还没有考核方案", "total_mismatch")
+    added, total = scheme_total_check(scheme)
+    if added != total:
+        raise Invalid(f"各考核项目标准分值合计 {fmt_points(added)} 分，与方案总分 {fmt_points(total)} 分不符，"
+                      f"请先调整项目分值", "total_mismatch")
+    problems = open_problems(year)
+    if problems:
+        raise Invalid("组织架构不完整：" + "；".join(problems), "invalid_org")
+    created = create_drafts(year)
+    record_change(user, "year_opened", f"year:{year}", None, {"year": year, "sheets": created})
+    db.session.commit()
+    return created
+
+
+def unit_choices(year: int) -> list[Unit]:
+    return chart.units_of(year)

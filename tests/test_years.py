@@ -232,3 +232,28 @@ def test_the_migration_carries_todays_chart_into_2018(empty_database_url):  # no
                 (1, 7), (3, 7)]
         downgrade(revision="base")
         db.engine.dispose()
+
+
+def test_a_name_given_in_2019_is_2019s_and_2018_keeps_its_own(api):
+    make_2019(api)
+    r = put_unit(api, "bgs", name="综合办公室", aliases=["综合办"])
+    assert r.status_code == 200 and r.get_json()["name"] == "综合办公室"
+    assert units(api, 2019)["bgs"]["name"] == "综合办公室"
+    assert units(api, 2018)["bgs"] == {"code": "bgs", "name": "办公室", "aliases": [], "gate_unit": "rjk",
+                                       "leader": "leader1"}
+    assert api.as_("admin").get("/api/v1/deductions?year=2019&unit=综合办").status_code == 200
+
+
+def test_a_leader_who_leaves_mid_year_is_replaced_and_the_new_one_signs(api, sheet_id):
+    from test_sheet_path import to_leader_sign
+
+    flow = Flow(api, sheet_id("bgs"))
+    to_leader_sign(flow)
+    assert flow.get("leader1")["allowed_actions"] == ["sign", "return"]
+    assert put_unit(api, "bgs", year=2018, leader="leader3").status_code == 200
+    assert flow.get("leader1")["allowed_actions"] == []
+    assert flow.act("leader3", "sign").status_code == 200 and flow.get()["state"] == "final"
+    assert units(api, 2018)["bgs"]["leader"] == "leader3"
+    entry = api.as_("admin").get("/api/v1/audit?action=unit_changed").get_json()["items"][0]
+    assert (entry["object"], entry["old"], entry["new"]) == ("unit:2018/bgs", {"leader": "leader1"},
+                                                             {"leader": "leader3"})

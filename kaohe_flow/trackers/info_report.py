@@ -15,6 +15,7 @@ from ..errors import NotFound
 from ..extensions import db
 from ..ledger.sync import Derived, lock_derived, replace_derived
 from ..org.models import Unit
+from ..org import chart
 from ..org.queries import units_by_name
 from ..scheme.settings import settings_for
 from ..timeutil import LOCAL_TZ, utcnow
@@ -113,7 +114,8 @@ def compute(iy: InfoYear, on: date | None = None) -> Report:
     quotas = iy.quotas
     months_done = ended_months(iy.year, on)
     year_done = date(iy.year, 12, 31) < on
-    units = sorted(set(units_by_name().values()), key=lambda u: u.position)
+    # The units the year assesses, in its chart's order (a year without a chart: every unit).
+    units = chart.units_of(iy.year) or sorted(set(units_by_name().values()), key=lambda u: u.position)
     rows = {u.id: UnitInfo(u, StreamCounts(quotas.info.get(u.id)), StreamCounts(quotas.gov_quota(u.id)))
             for u in units}
     selected = db.select(InfoItem.unit_id, InfoItem.adopted_on, InfoItem.portal, InfoItem.special,

@@ -10,6 +10,7 @@ Each operation commits once with its audit entry, or changes nothing.
 from decimal import Decimal
 
 from flask import g
+from sqlalchemy.exc import IntegrityError
 
 from .. import access
 from ..audit.admin import record_change
@@ -176,7 +177,10 @@ def create_year(user, payload) -> dict:
     copy_quotas(source, year)
     record_change(user, "year_created", f"year:{year}", None,
                   {"year": year, "copy_from": source, "units": len(chart.chart(source))})
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:  # another admin made the same year a moment ago
+        raise Conflict(f"{year}年度已经存在", "year_exists") from None
     _forget(year)
     db.session.commit()
     return next(y for y in list_years() if y["year"] == year)
@@ -457,7 +461,10 @@ def open_year(user, year: int) -> int:
     problems = open_problems(year)
     if problems:
         raise Invalid("组织架构不完整：" + "；".join(problems), "invalid_org")
-    created = create_drafts(year)
+    try:
+        created = create_drafts(year)
+    except IntegrityError:  # opened by another admin a moment ago
+        raise Conflict(f"{year}年度考核已经开启", "year_opened") from None
     record_change(user, "year_opened", f"year:{year}", None, {"year": year, "sheets": created})
     db.session.commit()
     return created

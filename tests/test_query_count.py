@@ -3,7 +3,7 @@ no query per row, per sheet or per unit (N+1)."""
 import pytest
 
 from kaohe_flow.extensions import db
-from kaohe_flow.org.models import Unit, User
+from kaohe_flow.org.models import Unit, User, YearUnit
 from kaohe_flow.sheets import service as sheet_service
 
 
@@ -14,9 +14,9 @@ def grow_to(app, total_units):
         leader = db.session.scalar(db.select(User).filter_by(username="leader4"))
         have = db.session.scalar(db.select(db.func.count(Unit.id)))
         for n in range(have, total_units):
-            unit = Unit(code=f"t{n}", name=f"测试单位{n}", aliases=[], gate_unit=jgk, position=n)
-            unit.leader = leader
-            db.session.add(unit)
+            unit = Unit(code=f"t{n}", name=f"测试单位{n}", aliases=[], position=n)
+            db.session.add(YearUnit(year=2018, unit=unit, name=unit.name, aliases=[], position=n,
+                                    gate_unit_id=jgk.id, leader_id=leader.id))
         db.session.commit()
         sheet_service.open_year(2018)
 

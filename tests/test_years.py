@@ -223,7 +223,7 @@ def test_the_migration_carries_todays_chart_into_2018(empty_database_url):  # no
         aliases = lambda v: v if isinstance(v, list) else __import__("json").loads(v)
         assert [(r[0], r[1], r[2], aliases(r[3]), r[4], r[5], r[6]) for r in rows] == [
             (2018, 1, "党委办", ["党办"], 0, 2, 7), (2018, 2, "人教科", [], 1, 1, None),
-            (2018, 3, "办公室", [], 2, 2, 7)]
+            (2018, 3, "办公室", ["信息中心"], 2, 2, 7)]
         downgrade(revision="0008")
         with db.engine.connect() as conn:
             assert conn.execute(sa.text("SELECT id, gate_unit_id FROM units ORDER BY id")).all() == [
@@ -239,7 +239,7 @@ def test_a_name_given_in_2019_is_2019s_and_2018_keeps_its_own(api):
     r = put_unit(api, "bgs", name="综合办公室", aliases=["综合办"])
     assert r.status_code == 200 and r.get_json()["name"] == "综合办公室"
     assert units(api, 2019)["bgs"]["name"] == "综合办公室"
-    assert units(api, 2018)["bgs"] == {"code": "bgs", "name": "办公室", "aliases": [], "gate_unit": "rjk",
+    assert units(api, 2018)["bgs"] == {"code": "bgs", "name": "办公室", "aliases": ["信息中心"], "gate_unit": "rjk",
                                        "leader": "leader1"}
     assert api.as_("admin").get("/api/v1/deductions?year=2019&unit=综合办").status_code == 200
 

@@ -11,6 +11,7 @@ import yaml
 
 from ..extensions import db
 from ..org.models import Unit, YearUnit
+from ..org.queries import normalized
 from ..points import PointsError, parse_points
 from .models import ItemOffice, Rule, Scheme, SchemeItem
 
@@ -44,9 +45,10 @@ def validate_org(data: dict) -> list[dict]:
         if not code or not unit.get("name"):
             raise DataError(f"org data: a unit needs a code and a name: {unit!r}")
         for name in [unit["name"], *(unit.get("aliases") or [])]:
-            if name in seen_names and seen_names[name] != code:
-                raise DataError(f"org data: name or alias {name!r} is used by both {seen_names[name]} and {code}")
-            seen_names[name] = code
+            key = normalized(name)  # as imports compare names: spaces, bracket widths aside
+            if key in seen_names and seen_names[key] != code:
+                raise DataError(f"org data: name or alias {name!r} is used by both {seen_names[key]} and {code}")
+            seen_names[key] = code
         gate = unit.get("gate")
         if gate == code:
             raise DataError(f"org data: unit {code} cannot gate itself (附件1)")

@@ -18,6 +18,7 @@ from ..errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
 from ..extensions import db
 from ..org import chart
 from ..org.models import Unit, User, YearUnit
+from ..org.queries import normalized
 from ..points import ZERO, PointsError, fmt_points, parse_points
 from ..uow import operation
 from . import settings
@@ -299,9 +300,10 @@ def _check_names(year: int, places) -> None:
     seen: dict[str, str] = {}
     for place in places:
         for name in (place.name, *(place.aliases or [])):
-            if name in seen and seen[name] != place.unit.code:
+            key = normalized(name)  # as imports compare names
+            if key in seen and seen[key] != place.unit.code:
                 raise Invalid(f"名称“{name}”已被{year}年度的另一个单位使用", "invalid_org")
-            seen[name] = place.unit.code
+            seen[key] = place.unit.code
 
 
 # ------------------------------------------------------------------------------ the scheme

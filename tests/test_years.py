@@ -257,3 +257,9 @@ def test_a_leader_who_leaves_mid_year_is_replaced_and_the_new_one_signs(api, she
     entry = api.as_("admin").get("/api/v1/audit?action=unit_changed").get_json()["items"][0]
     assert (entry["object"], entry["old"], entry["new"]) == ("unit:2018/bgs", {"leader": "leader1"},
                                                              {"leader": "leader3"})
+
+
+def test_without_copy_from_the_newest_year_is_the_template(api):
+    r = api.as_("admin").post("/api/v1/years", json={"year": 2019})
+    assert r.status_code == 201 and r.get_json()["units"] == 19
+    assert units(api, 2019) == units(api, 2018)

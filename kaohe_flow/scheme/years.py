@@ -156,10 +156,14 @@ def create_year(user, payload) -> dict:
     _admin_only(user)
     if not isinstance(payload, dict):
         raise BadRequest("请求体必须是 JSON 对象", "malformed_json")
-    if "year" not in payload or "copy_from" not in payload:
+    if "year" not in payload:
         raise Invalid("请给出新年度（year）和作为模板的年度（copy_from）", "invalid_year")
     year = _year_value(payload["year"], "新年度")
-    source = _year_value(payload["copy_from"], "模板年度")
+    newest = max(list_years(), key=lambda y: y["year"], default=None)
+    if payload.get("copy_from") is None and newest is not None:
+        source = newest["year"]  # without copy_from: the newest year, as a person would start from
+    else:
+        source = _year_value(payload.get("copy_from"), "模板年度")
     if exists(year):
         raise Conflict(f"{year}年度已经存在", "year_exists")
     if not exists(source):

@@ -143,6 +143,25 @@ def test_a_month_without_any_item_is_short_too(api):
     assert unit_row(api, "kfb")["months_short"] == list(range(1, 13))  # a unit with no item at all
 
 
+def test_a_year_with_nothing_entered_is_not_judged(api, app, sheet_id):
+    """Issue 10, 1: before anyone enters an item, the tracker is not in use: no unit is short,
+    no record is made (not even by the daily sync), the suggestion stays at the standard."""
+    from kaohe_flow.trackers.sync import sync_year
+
+    with app.app_context():
+        sync_year(2018)
+    found = report(api)
+    assert found["judged"] is False and "尚未录入任何信息" in found["not_judged_reason"]
+    assert found["judged_months"] == [] and all(u["months_short"] == [] for u in found["units"])
+    assert info_records(api, "szc") == [] and suggested(api, sheet_id, "szc") == "7"
+    api.client.post("/login", data={"username": "director", "password": "demo12345"})
+    assert "尚未录入任何信息" in api.client.get("/info?year=2018").get_data(as_text=True)
+    imported(api, [row("市政处", "市政处开展道路整治", "2018-01-20")])
+    found = report(api)
+    assert found["judged"] is True and found["not_judged_reason"] is None
+    assert unit_row(api, "kfb")["months_short"] == list(range(1, 13))  # from the first entry on
+
+
 def test_a_yearly_minimum_is_judged_on_the_plain_count_at_year_end(api):
     rows = [row("档案馆", f"城建档案馆馆藏数字化进展（第{n}条）", f"2018-{n:02d}-15") for n in range(1, 9)]
     rows.append(row("档案馆", "城建档案馆举办档案开放日在线访谈", "2018-09-20", portal="市", special="是"))
@@ -168,7 +187,8 @@ def test_only_months_that_have_ended_are_judged(api, monkeypatch):
     assert [r["date"] for r in info_records(api, "szc")] == ["2018-02-28"]
 
 
-def test_special_items_add_extras_by_portal_and_ordinary_ones_do_not(api):
+def test_special_items_add_extras_by_portal_and_ordinary_ones_count_only_from_the_district(api):
+    """附件4 备注1: only items the district portal adopted count; 备注3: special ones add extras."""
     rows = monthly("燃管站", 1)
     rows += [row("燃管站", "燃管站站长在线访谈：冬季用气安全", "2018-01-20", portal="区", special="是"),
              row("燃管站", "燃管站政策解读：瓶装燃气管理办法", "2018-05-20", portal="市", special="是"),
@@ -177,7 +197,9 @@ def test_special_items_add_extras_by_portal_and_ordinary_ones_do_not(api):
     imported(api, rows)
     rgz = unit_row(api, "rgz")
     assert rgz["months"]["1"] == 2 and rgz["months"]["5"] == 2  # special items count toward their month
-    assert (rgz["count"], rgz["extras"], rgz["total"]) == (16, 2 + 5 + 8, 31)
+    # the October item adopted by the city portal alone does not count (备注1)
+    assert (rgz["count"], rgz["extras"], rgz["total"]) == (15, 2 + 5 + 8, 30)
+    assert rgz["months"]["10"] == 1 and report(api)["not_counted"] == 1
     r = enter(api, unit="燃管站", title="燃管站网页专题：安全用气", adopted_on="2018-11-02", portal="province",
               special=True)
     assert r.status_code == 201 and unit_row(api, "rgz")["extras"] == 23

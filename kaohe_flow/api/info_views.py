@@ -43,7 +43,9 @@ def report_json(report) -> dict:
     visible = {row.unit.id for row in report.rows}
     ranking = [{"unit": row.unit.code, "rank": row.rank, "met_quota": row.met_quota, "total": row.total}
                for row in report.ranking() if row.unit.id in visible]
-    return {"year": report.year, "judged_months": report.ended_months, "units": units, "ranking": ranking}
+    return {"year": report.year, "judged": report.judged, "not_judged_reason": report.not_judged_reason,
+            "judged_months": report.ended_months, "not_counted": report.not_counted,
+            "units": units, "ranking": ranking}
 
 
 def _required_year() -> int:

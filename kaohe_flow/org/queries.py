@@ -4,7 +4,7 @@ import re
 from flask import g
 
 from ..extensions import db
-from .models import Unit, YearUnit
+from .models import Unit, User, YearUnit
 
 # The seed writes brackets full-width (城建监察大队（法规科）), spreadsheets often half-width.
 _BRACKETS = str.maketrans({"（": "(", "）": ")", "【": "(", "】": ")", "[": "(", "]": ")", "〔": "(", "〕": ")"})
@@ -55,3 +55,19 @@ def units_by_name() -> NameIndex:
 def resolve_unit(name) -> Unit | None:
     """The unit a code, its name or any alias names (附件4 and 附件1 name some units differently: one unit)."""
     return units_by_name().get(name)
+
+
+def person_name(username) -> str:
+    """The name people know someone by, for a username in a history or a report (one query per
+    request for everyone's names); a name no account has any more shows as it was written."""
+    if not username:
+        return ""
+    if "_people" not in g:
+        g._people = dict(db.session.execute(db.select(User.username, User.name)).all())
+    return g._people.get(username) or username
+
+
+def unit_name(code) -> str:
+    """A unit's name for its code (reports that answer codes show names to people)."""
+    unit = units_by_name().get(code) if code else None
+    return unit.name if unit is not None else (code or "")

@@ -98,6 +98,16 @@ class Report:
     rows: list[UnitInfo]  # every unit, in the org chart's order
     ended_months: list[int]
     year_ended: bool
+    # A year in which nothing has been entered is not judged (DOMAIN.md): the tracker is not in
+    # use yet, and 184 records of "nothing adopted" would zero every unit's 信息宣传.
+    judged: bool = True
+    not_counted: int = 0  # ordinary items another portal adopted, not the district's (附件4 备注1)
+
+    @property
+    def not_judged_reason(self) -> str | None:
+        if self.judged:
+            return None
+        return f"{self.year}年度尚未录入任何信息，信息报送暂不考核；录入第一条信息后按月考核"
 
     def ranking(self) -> list[UnitInfo]:
         return sorted(self.rows, key=lambda r: (r.rank, r.unit.position))
@@ -120,17 +130,24 @@ def compute(iy: InfoYear, on: date | None = None) -> Report:
             for u in units}
     selected = db.select(InfoItem.unit_id, InfoItem.adopted_on, InfoItem.portal, InfoItem.special,
                          InfoItem.stream, InfoItem.district_offices).filter_by(year=iy.year)
+    entered, not_counted = False, 0
     for unit_id, adopted_on, portal, special, stream, district_offices in db.session.execute(selected):
+        entered = True
         row = rows.get(unit_id)
         if row is None:
             continue
-        if stream == "gov_affairs":
+        if stream == "gov_affairs":  # counted as submitted (报送, 附件4 备注4)
             row.gov.months[adopted_on.month] += 1
             row.district_offices += int(bool(district_offices))
+        elif special:  # counts toward its month, plus the extra of the portal (备注3)
+            row.info.months[adopted_on.month] += 1
+            row.extras += quotas.extras[portal]
+        elif portal == "district":  # an ordinary item counts only when the district adopted it (备注1)
+            row.info.months[adopted_on.month] += 1
         else:
-            row.info.months[adopted_on.month] += 1  # special items count toward their month
-            if special:
-                row.extras += quotas.extras[portal]
+            not_counted += 1
+    if not entered:
+        months_done, year_done = [], False
     yearly_cases, _ = cases_per_shortfall(iy)
     for row in rows.values():
         row.info.judge(months_done, year_done)
@@ -142,7 +159,7 @@ def compute(iy: InfoYear, on: date | None = None) -> Report:
         row.met_quota = quota is not None and row.info.shortfalls == 0 and (
             quota.per_year is None or row.info.count >= quota.per_year)
     _rank(list(rows.values()))
-    return Report(iy.year, iy, list(rows.values()), months_done, year_done)
+    return Report(iy.year, iy, list(rows.values()), months_done, year_done, judged=entered, not_counted=not_counted)
 
 
 def _rank(rows: list[UnitInfo]) -> None:

@@ -32,7 +32,7 @@ MAX_RECIPIENTS = 2000
 
 def parse_time(value, label: str) -> datetime:
     """An ISO 8601 time; without an offset it is the bureau's local time (CONTRACT.md)."""
-    problem = Invalid(f"{label}必须是 ISO 8601 时间，如 2018-03-05T09:30:00+08:00", "invalid_time")
+    problem = Invalid(f"{label}格式不对，应为“年-月-日 时:分”，如 2018-03-05 09:30", "invalid_time")
     if not isinstance(value, str) or len(value) > 40 or "\x00" in value:
         raise problem
     try:

@@ -263,3 +263,13 @@ def test_without_copy_from_the_newest_year_is_the_template(api):
     r = api.as_("admin").post("/api/v1/years", json={"year": 2019})
     assert r.status_code == 201 and r.get_json()["units"] == 19
     assert units(api, 2019) == units(api, 2018)
+
+
+def test_a_year_whose_leader_has_left_does_not_open_until_replaced(api):
+    make_2019(api)
+    assert api.as_("admin").put("/api/v1/users/leader4", json={"active": False}).status_code == 200
+    status, code, message = error(open_(api))
+    assert (status, code) == (422, "invalid_org") and "leader4 已停用" in message
+    for code_ in [c for c, u in units(api, 2019).items() if u["leader"] == "leader4"]:
+        assert put_unit(api, code_, leader="leader3").status_code == 200
+    assert open_(api).status_code == 201

@@ -128,6 +128,8 @@ def open_problems(year: int) -> list[str]:
             problems.append(f"{place.name}没有扎口科室")
         if place.leader_id is None:
             problems.append(f"{place.name}没有分管领导")
+        elif not place.leader.active or not place.leader.has_role("leader"):
+            problems.append(f"{place.name}的分管领导 {place.leader.username} 已停用或不再是分管领导")
     if not chart.chart(year):
         problems.append(f"{year}年度没有被考核单位")
     return problems

@@ -139,6 +139,26 @@ def can_change_oa(user, item) -> Verdict:
     return can_enter_oa(user, item)
 
 
+def can_excuse_oa(user, item, unit_ids) -> Verdict:
+    """Excusing a late or missing sign-in (附件2 charges only 无故 and 影响工作 cases): the
+    offices responsible for 信息管理, never for their own unit's staff; or the admin."""
+    if is_admin(user) and not acts_for_unit(user):
+        return ALLOWED
+    if item is None or not answers_for(user, item):
+        return refused(403, "forbidden", "只有负责“信息管理”考核的科室可以免除 OA 签收扣分")
+    return own_unit(user, unit_ids)
+
+
+def can_keep_staff(user, unit, item) -> Verdict:
+    """A unit's staff list (people without accounts whom OA documents reach): the unit's own
+    members and heads keep it; the offices responsible for 信息管理 and the admin too."""
+    if is_admin(user) or (acts_for_unit(user) and user.unit_id == unit.id):
+        return ALLOWED
+    if item is not None and answers_for(user, item):
+        return ALLOWED
+    return refused(403, "forbidden", "只有本科室或负责“信息管理”考核的科室可以维护人员名单")
+
+
 def can_read_oa_documents(user, item) -> bool:
     """The document list is for the offices responsible for 信息管理 and those who see everything;
     a unit reads its own rows of the report."""

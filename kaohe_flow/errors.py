@@ -8,12 +8,14 @@ class ServiceError(Exception):
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str, code: str | None = None, status: int | None = None, fields=None):
+    def __init__(self, message: str, code: str | None = None, status: int | None = None, fields=None,
+                 extra: dict | None = None):
         super().__init__(message)
         self.message = message
         self.code = code or self.code
         self.status = status or self.status
         self.fields = fields or {}
+        self.extra = extra or {}  # more keys of the API's `error` (e.g. the duplicate's `document`)
 
 
 class BadRequest(ServiceError):

@@ -39,7 +39,7 @@ def test_late_meeting_notice_costs_half_a_point(api):
     assert (rec["unit"], rec["rule"], rec["count"], rec["points"], rec["item"]) == ("rgz", "info_mgmt-3", 1, "0.5",
                                                                                     "info_mgmt")
     assert next(u for u in report(api)["units"] if u["unit"] == "rgz") == {
-        "unit": "rgz", "late": 1, "no_client": 0, "points": "0.5"}
+        "unit": "rgz", "late": 1, "no_client": 0, "excused": 0, "points": "0.5"}
 
 
 def test_exactly_at_the_limit_is_on_time(api):
@@ -73,18 +73,33 @@ def test_the_spring_festival_does_not_run_the_48_hours(api):
 
 
 def test_recipients_of_no_unit_are_listed_but_charge_nobody(api):
-    push(api, [{"username": "leader1", "signed_at": None}, {"username": "someone.else", "signed_at": None}])
+    r = push(api, [{"username": "leader1", "signed_at": None},
+                   {"username": "someone.else", "signed_at": None, "external": True}])
+    assert r.status_code == 201, r.get_json()
     rows = {r["username"]: r for r in report(api)["recipients"]}
     assert rows["leader1"]["status"] == "no_client" and rows["leader1"]["unit"] is None
-    assert "someone.else" in rows and oa_records(api) == []
+    assert rows["someone.else"]["external"] is True and oa_records(api) == []
 
 
-def test_a_later_push_with_the_same_oa_id_updates_and_never_counts_twice(api):
-    assert push(api, [{"username": "fgc", "signed_at": None}], oa_id="OA-2018-0001").status_code == 201
-    assert push(api, [{"username": "fgc", "signed_at": None}], oa_id="OA-2018-0001").status_code == 200
+def test_a_recipient_nobody_knows_is_refused_unless_said_to_be_external(api):
+    r = push(api, [{"username": "nobody", "signed_at": None}])
+    assert (r.status_code, r.get_json()["error"]["code"]) == (422, "unknown_recipient")
+    assert "nobody" in r.get_json()["error"]["message"] and report(api)["recipients"] == []
+
+
+def test_the_same_document_entered_twice_is_refused_and_counts_once(api):
+    """Issue 10, 5: the same OA编号, or the same title, kind and sending time, is 409."""
+    first = push(api, [{"username": "fgc", "signed_at": None}], oa_id="OA-2018-0001")
+    assert first.status_code == 201
+    again = push(api, [{"username": "fgc", "signed_at": None}], oa_id="OA-2018-0001")
+    assert (again.status_code, again.get_json()["error"]["code"]) == (409, "duplicate_document")
+    assert again.get_json()["error"]["document"] == first.get_json()["id"]
+    typed_again = push(api, [{"username": "fgc", "signed_at": None}])  # no OA编号: same title, kind, time
+    assert (typed_again.status_code, typed_again.get_json()["error"]["code"]) == (409, "duplicate_document")
     assert len(oa_records(api)) == 1
-    push(api, [{"username": "fgc", "signed_at": "2018-02-09T17:00:00+08:00"}], oa_id="OA-2018-0001")
-    assert oa_records(api) == []  # corrected: the case is gone from the suggested scores
+    fixed = api.as_("bgs.staff").put(f"/api/v1/oa-documents/{first.get_json()['id']}", json={
+        "recipients": [{"username": "fgc", "signed_at": "2018-02-09T17:00:00+08:00"}]})
+    assert fixed.status_code == 200 and oa_records(api) == []  # corrected through PUT: the case is gone
 
 
 def test_only_the_office_responsible_for_info_mgmt_enters_documents(api):

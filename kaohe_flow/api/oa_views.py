@@ -4,7 +4,7 @@ from flask import g, jsonify, request
 from ..attachments import single_file
 from ..errors import BadRequest
 from ..timeutil import local_iso
-from ..trackers import oa, workdays
+from ..trackers import oa, oa_people, workdays
 from ..trackers.oa_models import OaDocument
 from . import body, bp
 from .serialize import history_json
@@ -14,8 +14,13 @@ from .views import _year_arg
 def document_json(document: OaDocument) -> dict:
     return {"id": document.id, "oa_id": document.oa_id, "title": document.title, "kind": document.kind,
             "sent_at": local_iso(document.sent_at), "year": document.year,
-            "recipients": [{"username": r.username, "signed_at": local_iso(r.signed_at)}
+            "recipients": [{"id": r.id, **oa.recipient_ref(r), "signed_at": local_iso(r.signed_at),
+                            "excused_reason": r.excused_reason}
                            for r in document.recipients]}
+
+
+def staff_json(member) -> dict:
+    return {"id": member.id, "unit": member.unit.code, "name": member.name}
 
 
 @bp.post("/oa-documents")
@@ -49,6 +54,35 @@ def oa_document_delete(document_id):
 @bp.post("/oa-documents/import")
 def oa_document_import():
     return jsonify(oa.import_documents(g.api_user, single_file(request.files))), 201
+
+
+@bp.post("/oa-documents/<id:document_id>/excuse")
+def oa_document_excuse(document_id):
+    return jsonify(document_json(oa.excuse(g.api_user, document_id, body())))
+
+
+# ------------------------------------------------------------------ staff without accounts
+
+
+@bp.get("/staff")
+def staff_list():
+    return jsonify({"items": [staff_json(m) for m in oa_people.list_staff(g.api_user, request.args.get("unit"))]})
+
+
+@bp.post("/staff")
+def staff_add():
+    return jsonify(staff_json(oa_people.add_staff(g.api_user, body()))), 201
+
+
+@bp.delete("/staff/<id:staff_id>")
+def staff_remove(staff_id):
+    oa_people.remove_staff(g.api_user, staff_id)
+    return "", 204
+
+
+@bp.post("/staff/import")
+def staff_import():
+    return jsonify(oa_people.import_staff(g.api_user, single_file(request.files))), 201
 
 
 @bp.get("/oa-report")

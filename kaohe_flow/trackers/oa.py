@@ -6,10 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
 
+from sqlalchemy.exc import IntegrityError
+
 from .. import access
 from ..audit.models import HistoryEntry
 from ..audit.service import record_step, steps_of
-from ..errors import BadRequest, Forbidden, Invalid, NotFound
+from ..errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
 from ..extensions import db
 from ..ledger.sync import Derived, lock_derived, replace_derived
 from ..org.models import User
@@ -20,6 +22,7 @@ from ..timeutil import LOCAL_TZ, as_utc, local_display, local_iso, utcnow
 from ..uow import operation
 from ..workflow import steps
 from .calendar_models import build_calendar
+from . import oa_people
 from .oa_models import KIND_LABELS, KINDS, OaDocument, OaRecipient
 from .workcal import CalendarUnknown
 
@@ -69,6 +72,11 @@ def may_enter(user, year: int) -> bool:
     return access.can_enter_oa(user, _item(year)).allowed
 
 
+def may_excuse(user, year: int) -> bool:
+    """Whether the report offers `user` the 免除 form (the service asks again per case)."""
+    return access.can_excuse_oa(user, _item(year), []).allowed
+
+
 def may_read_documents(user, year: int | None = None) -> bool:
     from flask import current_app
 
@@ -87,15 +95,13 @@ def _document_fields(payload: dict) -> dict:
     if not isinstance(recipients, list) or not recipients or len(recipients) > MAX_RECIPIENTS:
         raise Invalid("接收人（recipients）必须是非空列表", "recipients_required")
     seen = {}
-    for n, entry in enumerate(recipients, 1):
-        if not isinstance(entry, dict) or not isinstance(entry.get("username"), str) or not entry["username"].strip():
-            raise Invalid(f"第 {n} 个接收人缺少用户名（username）", "invalid_recipient")
-        username = steps.clean_text(entry["username"], "用户名", limit=64)
+    for key, entry in oa_people.resolve(recipients):
+        who = oa_people.label(key)
         signed = entry.get("signed_at")
-        signed_at = parse_time(signed, f"{username} 的签收时间") if signed not in (None, "") else None
+        signed_at = parse_time(signed, f"{who} 的签收时间") if signed not in (None, "") else None
         if signed_at is not None and signed_at < sent_at:
-            raise Invalid(f"{username} 的签收时间早于发送时间", "invalid_time")
-        seen[username] = signed_at
+            raise Invalid(f"{who} 的签收时间早于发送时间", "invalid_time")
+        seen[key] = signed_at
     oa_id = payload.get("oa_id")
     if oa_id is not None and (not isinstance(oa_id, (str, int)) or isinstance(oa_id, bool)
                               or len(str(oa_id)) > 100 or "\x00" in str(oa_id)):
@@ -112,23 +118,27 @@ def _apply(document: OaDocument, fields: dict) -> None:
     # Stored in UTC (SQLite keeps no offset); the year is the bureau's local year.
     document.title, document.kind = fields["title"], fields["kind"]
     document.sent_at, document.year = _utc(fields["sent_at"]), fields["sent_at"].astimezone(LOCAL_TZ).year
-    current = {r.username: r for r in document.recipients}
+    current = {r.key: r for r in document.recipients}
     document.recipients = []
-    for username, signed_at in fields["recipients"].items():
-        recipient = current.get(username) or OaRecipient(username=username)
+    for key, signed_at in fields["recipients"].items():
+        recipient = current.get(key) or _new_recipient(key)
         recipient.signed_at = _utc(signed_at)
         document.recipients.append(recipient)
+
+
+def _new_recipient(key: tuple) -> OaRecipient:
+    kind, ref = key
+    if kind == "staff":
+        return OaRecipient(staff_id=ref)
+    return OaRecipient(username=ref, external=kind == "external")
 
 
 # ------------------------------------------------------------------------------ own unit, history
 
 
-def _units_of(usernames) -> dict[str, int | None]:
-    """username → unit id of the accounts among them (others charge nobody)."""
-    names = set(usernames)
-    if not names:
-        return {}
-    return {u.username: u.unit_id for u in db.session.scalars(db.select(User).where(User.username.in_(names)))}
+def _units_of(keys) -> dict[tuple, int | None]:
+    """recipient key → the unit it charges (outsiders and bureau-level accounts: none)."""
+    return oa_people.unit_ids(keys)
 
 
 def _check_own_unit(user, document: OaDocument | None, fields: dict) -> None:
@@ -138,7 +148,7 @@ def _check_own_unit(user, document: OaDocument | None, fields: dict) -> None:
     document is an entry, not a correction. 403 `own_unit`; the admin corrects instead."""
     if document is None or user.unit_id is None:
         return
-    before = {r.username: as_utc(r.signed_at) for r in document.recipients}
+    before = {r.key: as_utc(r.signed_at) for r in document.recipients}
     after = {name: _utc(signed) for name, signed in fields["recipients"].items()}
     units = _units_of(set(before) | set(after))
     own = {name for name, unit_id in units.items() if unit_id == user.unit_id}
@@ -162,7 +172,7 @@ def _snapshot(document: OaDocument) -> dict:
     """What a history step compares: the fields and every recipient's sign-in."""
     return {"title": document.title, "kind": KIND_LABELS.get(document.kind, document.kind),
             "sent_at": local_display(document.sent_at), "oa_id": document.oa_id or "",
-            "recipients": {r.username: _shown_time(as_utc(r.signed_at)) for r in document.recipients}}
+            "recipients": {r.label: _shown_time(as_utc(r.signed_at)) for r in document.recipients}}
 
 
 def _summary(snapshot: dict) -> str:
@@ -207,22 +217,22 @@ def save_document(user, payload: dict) -> tuple[OaDocument, bool]:
         raise BadRequest("请求体必须是 JSON 对象", "malformed_json")
     fields = _document_fields(payload)
     check_entry(user, fields["sent_at"].year)
-    document = None
-    if fields["oa_id"] is not None:
-        document = db.session.scalar(db.select(OaDocument).filter_by(oa_id=fields["oa_id"]))
-    created = document is None
-    _check_own_unit(user, document, fields)
-    before = None if created else _snapshot(document)
-    old_year = None if created else document.year
-    if created:
-        document = OaDocument(oa_id=fields["oa_id"], created_by_id=user.id)
-        db.session.add(document)
+    existing = _find(fields)
+    if existing is not None:  # entered twice, it would count twice (issue 10, 5)
+        how = f"OA编号 {fields['oa_id']}" if fields["oa_id"] and existing.oa_id == fields["oa_id"] else "标题、类型和发送时间"
+        raise Conflict(f"这份文件已经录入过（{how}相同：《{existing.title}》，编号 {existing.id}）；"
+                       f"如需更正签收情况，请修改已录入的文件", "duplicate_document", extra={"document": existing.id})
+    document = OaDocument(oa_id=fields["oa_id"], created_by_id=user.id)
+    db.session.add(document)
     _apply(document, fields)
-    db.session.flush()
-    _record_changes(user, document, before)
-    _sync_years({document.year, old_year} - {None}, user)
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same OA编号 pushed twice at once
+        raise Conflict(f"这份文件已经录入过（OA编号 {fields['oa_id']} 相同）", "duplicate_document") from None
+    _record_changes(user, document, None)
+    _sync_years({document.year}, user)
     db.session.commit()
-    return document, created
+    return document, True
 
 
 def get_document(user, document_id: int) -> OaDocument:
@@ -257,7 +267,7 @@ def delete_document(user, document_id: int) -> None:
     """Delete a document: its cases go (withdrawn, in their history); the deletion is a step."""
     document = get_document(user, document_id)
     access.require(access.can_change_oa(user, _item(document.year)))
-    own = [u for u in _units_of(r.username for r in document.recipients).values() if u is not None]
+    own = [u for u in _units_of(r.key for r in document.recipients).values() if u is not None]
     access.require(access.own_unit(user, own))
     year = document.year
     record_step(HISTORY_KIND, document, user, _capacity(user), "edit", field="document",
@@ -287,9 +297,16 @@ def recent_history(limit: int = 30) -> list:
 def document_payload(document: OaDocument) -> dict:
     return {"title": document.title, "kind": document.kind, "sent_at": as_utc(document.sent_at).isoformat(),
             "oa_id": document.oa_id,
-            "recipients": [{"username": r.username,
-                            "signed_at": as_utc(r.signed_at).isoformat() if r.signed_at else None}
+            "recipients": [{**recipient_ref(r), "signed_at": as_utc(r.signed_at).isoformat() if r.signed_at else None}
                            for r in document.recipients]}
+
+
+def recipient_ref(recipient: OaRecipient) -> dict:
+    """A recipient as the API names it: `username`, or the staff member (`staff_id`, `name`,
+    `unit`), or an outsider (`username` with `external`)."""
+    if recipient.staff is not None:
+        return {"staff_id": recipient.staff_id, "name": recipient.staff.name, "unit": recipient.staff.unit.code}
+    return {"username": recipient.username, **({"external": True} if recipient.external else {})}
 
 
 @dataclass
@@ -301,21 +318,37 @@ class Judged:
     working_minutes: int
     limit_minutes: int
 
+    @property
+    def unit(self):
+        """The unit charged: the account's, the staff member's; none for outsiders."""
+        if self.recipient.staff is not None:
+            return self.recipient.staff.unit
+        return self.user.unit if self.user is not None else None
+
+    @property
+    def person(self) -> str:
+        if self.recipient.staff is not None:
+            return self.recipient.staff.name
+        return self.user.name if self.user is not None else self.recipient.username
+
 
 def judge_year(year: int, now: datetime | None = None) -> list[Judged]:
     """Every recipient of the year's documents, judged on the working-time clock."""
     calendar = build_calendar(year)
     now = now or utcnow()
     documents = list(db.session.scalars(db.select(OaDocument).filter_by(year=year).order_by(OaDocument.sent_at)))
-    names = {r.username for d in documents for r in d.recipients}
+    names = {r.username for d in documents for r in d.recipients if r.username and not r.external}
     users = {u.username: u for u in db.session.scalars(db.select(User).where(User.username.in_(names)))} if names else {}
     out = []
     for document in documents:
         sent = as_utc(document.sent_at)
         for recipient in document.recipients:
             signed = as_utc(recipient.signed_at)
-            verdict = calendar.judge(document.kind, sent, signed, now)
-            out.append(Judged(document, recipient, users.get(recipient.username), *verdict))
+            status, minutes, limit = calendar.judge(document.kind, sent, signed, now)
+            if recipient.excused_reason and status in ("late", "no_client"):
+                status = "excused"  # 附件2 charges only 无故 and 影响工作 cases; the office said why
+            user = None if recipient.external else users.get(recipient.username)
+            out.append(Judged(document, recipient, user, status, minutes, limit))
     return out
 
 
@@ -333,7 +366,7 @@ def sync(year: int, user=None, now: datetime | None = None) -> dict:
     settings = settings_for(year)
     factor = settings.oa_no_client_factor  # 附件5: 未安装客户端的，双倍扣分
     for j in judged:
-        if j.status not in ("late", "no_client") or j.user is None or j.user.unit_id is None:
+        if j.status not in ("late", "no_client") or j.unit is None:
             continue  # recipients who belong to no unit are listed but charge no unit (DOMAIN.md)
         count = factor if j.status == "no_client" else 1
         if j.status == "no_client":
@@ -343,9 +376,9 @@ def sync(year: int, user=None, now: datetime | None = None) -> dict:
         else:
             detail = f"签收超时：用时 {j.working_minutes} 工作分钟，时限 {j.limit_minutes}"
         note = f"《{j.document.title}》（{KIND_LABELS[j.document.kind]}）{detail}"
-        cases.append(Derived(key=f"oa:{j.recipient.id}", unit_id=j.user.unit_id, rule=OA_RULE, count=count,
+        cases.append(Derived(key=f"oa:{j.recipient.id}", unit_id=j.unit.id, rule=OA_RULE, count=count,
                              day=as_utc(j.document.sent_at).astimezone(LOCAL_TZ).date(), note=note,
-                             people=j.user.name))
+                             people=j.person))
     return replace_derived(SOURCE, year, cases, user)
 
 
@@ -359,10 +392,10 @@ def report(year: int, now: datetime | None = None) -> dict:
         raise Invalid(str(exc), "calendar_unknown") from None
     units: dict[int, dict] = {}
     for j in judged:
-        if j.user is None or j.user.unit is None:
+        if j.unit is None:
             continue
-        row = units.setdefault(j.user.unit.id, {"unit": j.user.unit, "late": 0, "no_client": 0})
-        if j.status in ("late", "no_client"):
+        row = units.setdefault(j.unit.id, {"unit": j.unit, "late": 0, "no_client": 0, "excused": 0})
+        if j.status in ("late", "no_client", "excused"):
             row[j.status] += 1
     points_each = _rule_points(year)
     factor = settings_for(year).oa_no_client_factor
@@ -381,13 +414,17 @@ def report_view(user, year: int, now: datetime | None = None) -> dict:
         "year": year,
         "recipients": [
             {"document": j.document.id, "title": j.document.title, "kind": j.document.kind,
-             "username": j.recipient.username, "unit": j.user.unit.code if j.user and j.user.unit else None,
+             "recipient": j.recipient.id, "username": j.recipient.username if j.recipient.staff_id is None else None,
+             "name": j.person, "external": j.recipient.external,
+             "unit": j.unit.code if j.unit else None,
              "sent_at": local_iso(j.document.sent_at), "signed_at": local_iso(j.recipient.signed_at),
-             "working_minutes": j.working_minutes, "limit_minutes": j.limit_minutes, "status": j.status}
-            for j in found["recipients"] if mine(j.user.unit if j.user else None)
+             "working_minutes": j.working_minutes, "limit_minutes": j.limit_minutes, "status": j.status,
+             "excused_reason": j.recipient.excused_reason}
+            for j in found["recipients"] if mine(j.unit)
         ],
         "units": [{"unit": row["unit"].code, "late": row["late"], "no_client": row["no_client"],
-                   "points": fmt_points(row["points"])} for row in found["units"] if mine(row["unit"])],
+                   "excused": row["excused"], "points": fmt_points(row["points"])}
+                  for row in found["units"] if mine(row["unit"])],
     }
 
 
@@ -485,7 +522,7 @@ def import_documents(user, upload) -> dict:
             created += 1
         else:
             updated += 1
-            merged = {r.username: as_utc(r.signed_at) for r in document.recipients}
+            merged = {r.key: as_utc(r.signed_at) for r in document.recipients}
             merged.update(fields["recipients"])
             fields = {**fields, "recipients": merged}
             _check_own_unit(user, document, fields)
@@ -501,7 +538,54 @@ def import_documents(user, upload) -> dict:
 
 
 def _find(fields: dict) -> OaDocument | None:
+    """The document already entered as this one: the same OA编号, or the same title, kind and
+    sending time."""
     if fields["oa_id"]:
-        return db.session.scalar(db.select(OaDocument).filter_by(oa_id=fields["oa_id"]))
+        found = db.session.scalar(db.select(OaDocument).filter_by(oa_id=fields["oa_id"]))
+        if found is not None:
+            return found
     candidates = db.session.scalars(db.select(OaDocument).filter_by(title=fields["title"], kind=fields["kind"]))
     return next((d for d in candidates if as_utc(d.sent_at) == _utc(fields["sent_at"])), None)
+
+
+# ------------------------------------------------------------------------------ excusing a case
+
+
+def _recipient_of(document: OaDocument, ref) -> OaRecipient:
+    """A recipient of the document named by its id, username, or name (staff and outsiders)."""
+    for recipient in document.recipients:
+        if isinstance(ref, int) and not isinstance(ref, bool) and recipient.id == ref:
+            return recipient
+        if isinstance(ref, str) and ref.strip() and ref.strip() in (
+                recipient.username, recipient.staff.name if recipient.staff else None, recipient.label):
+            return recipient
+    raise Invalid(f"这份文件的接收人中没有“{ref}”", "unknown_recipient")
+
+
+@operation
+def excuse(user, document_id: int, payload) -> OaDocument:
+    """`POST /api/v1/oa-documents/{id}/excuse` `{"recipient", "reason"}`: the 信息管理 office
+    excuses one case — 附件2 charges only 无故 and 影响工作 ones — with the reason, kept in the
+    document's history; `"excused": false` takes an excuse back. Not for one's own unit."""
+    document = get_document(user, document_id)
+    if not isinstance(payload, dict):
+        raise BadRequest("请求体必须是 JSON 对象", "malformed_json")
+    recipient = _recipient_of(document, payload.get("recipient"))
+    charged = _units_of([recipient.key])[recipient.key]
+    access.require(access.can_excuse_oa(user, _item(document.year), [charged] if charged else []))
+    withdraw = payload.get("excused") is False
+    reason = steps.clean_text(payload.get("reason"), "理由", limit=500) if payload.get("reason") is not None else ""
+    if not withdraw and not reason:
+        raise Invalid("免除扣分须写明理由（如因公外出、系统故障）", "reason_required")
+    old = recipient.excused_reason
+    new = None if withdraw else reason
+    if old == new:
+        return document
+    recipient.excused_reason, recipient.excused_at = new, None if withdraw else utcnow()
+    recipient.excused_by_id = None if withdraw else user.id
+    record_step(HISTORY_KIND, document, user, _capacity(user), "edit", field="excuse",
+                old=f"{recipient.label} 免于扣分：{old}" if old else None,
+                new=f"{recipient.label} 免于扣分：{new}" if new else None, comment=reason)
+    _sync_years({document.year}, user)
+    db.session.commit()
+    return document

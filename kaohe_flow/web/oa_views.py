@@ -12,6 +12,7 @@ from ..trackers.oa_models import KIND_LABELS
 from . import bp
 from .helpers import error_page
 from .views import _year
+from ..timeutil import parse_int
 
 
 def _render(year: int, typed: dict | None = None, status: int = 200, rows=None):
@@ -26,7 +27,7 @@ def _render(year: int, typed: dict | None = None, status: int = 200, rows=None):
                            days=workdays.list_days(year), settings=settings_for(year),
                            rule_points=oa.rule_points(year),
                            may_edit_calendar=access.can_edit_calendar(current_user).allowed,
-                           history=history), status
+                           may_excuse=oa.may_excuse(current_user, year), history=history), status
 
 
 @bp.get("/oa")
@@ -60,6 +61,26 @@ def oa_document_create():
         return _render(year, typed, exc.status)
     flash("已录入 OA 文件，签收情况已计入考核记录", "success")
     return redirect(url_for("web.oa_report_page", year=year))
+
+
+@bp.post("/oa/documents/<id:document_id>/excuse")
+@login_required
+def oa_excuse(document_id):
+    """免除: the 信息管理 office excuses one case with its reason (or takes an excuse back)."""
+    year = _year()
+    payload = {"recipient": parse_int(request.form.get("recipient")) or request.form.get("recipient"),
+               "reason": request.form.get("reason", "")}
+    if request.form.get("withdraw"):
+        payload = {"recipient": payload["recipient"], "excused": False}
+    try:
+        document = oa.excuse(current_user, document_id, payload)
+    except ServiceError as exc:
+        if exc.status in (403, 404):
+            return error_page(exc)
+        flash(exc.message, "error")
+        return _render(year, status=exc.status)
+    flash("已撤销免除" if request.form.get("withdraw") else f"已免除扣分：《{document.title}》", "success")
+    return redirect(url_for("web.oa_report_page", year=document.year))
 
 
 @bp.post("/oa/import")

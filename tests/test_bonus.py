@@ -280,6 +280,27 @@ def test_the_application_as_attachment_6_in_pdf(app_b):
     assert app_b.api.as_("szc").get(f"/api/v1/bonus-applications/{app_b.id}/export.pdf").status_code == 404
 
 
+def test_the_pdf_carries_the_certificates_themselves(app_b):
+    """附件6 申报项目（附获奖证书）: an image certificate on a page of its own after the form, a PDF
+    certificate's pages appended (issue 10, 12)."""
+    from pypdf import PdfReader
+
+    app_b.ok(app_b.upload(data=PNG, name="市级文明单位证书.png"), 201)
+    app_b.ok(app_b.upload(data=PDF, name="表彰文件.pdf"), 201)
+    r = app_b.api.as_("bgs").get(f"/api/v1/bonus-applications/{app_b.id}/export.pdf")
+    reader = PdfReader(io.BytesIO(r.data))
+    pages = ["".join(p.extract_text().split()) for p in reader.pages]
+    form_pages = len(PdfReader(io.BytesIO(PDF)).pages)
+    assert len(pages) == 2 + form_pages  # the form, the image's page, the PDF's pages
+    assert "市级文明单位证书.png（见后附第1页）" in pages[0] and "表彰文件.pdf（PDF，附于本表之后）" in pages[0]
+    assert "附获奖证书1：市级文明单位证书.png" in pages[1]
+    assert reader.pages[1].images, "the certificate image is on its page"
+    page = app_b.api.client
+    page.post("/login", data={"username": "bgs", "password": "demo12345"})
+    html = page.get(f"/bonus/{app_b.id}/print").get_data(as_text=True)
+    assert '<img src="/attachments/' in html and "附获奖证书 1：市级文明单位证书.png" in html
+
+
 def test_no_withdraw_once_the_gate_has_approved(app_b):
     app_b.upload()
     app_b.ok(app_b.act("bgs", "submit"))

@@ -1,8 +1,10 @@
 """Downloads shared by the API (bearer token) and the pages (session): the same checks, the
 same files."""
+import base64
 from io import BytesIO
 
 from flask import send_file
+from pypdf import PdfReader, PdfWriter
 
 from ..attachments import content_disposition
 
@@ -52,8 +54,33 @@ def bonus_view(user, application_id: int):
 
 
 def bonus_pdf(user, application_id: int):
-    """The application as 附件6, A4 PDF."""
+    """The application as 附件6, A4 PDF, with its certificates (附获奖证书): each image on a page
+    of its own, then the pages of each PDF certificate."""
     v = bonus_view(user, application_id)
     a = v.application
-    data = render_pdf("print/bonus.html", a=a, signoffs=v.signoffs)
+    images = {f.id: f"data:{f.content_type};base64,{base64.b64encode(f.data).decode()}"
+              for f in a.attachments if f.content_type.startswith("image/")}
+    pdfs = [f for f in a.attachments if f.content_type == PDF]
+    appended = {f.id for f in pdfs if _readable(f.data)}
+    form = render_pdf("print/bonus.html", a=a, signoffs=v.signoffs, images=images, appended=appended)
+    data = _with_pdfs(form, [f.data for f in pdfs if f.id in appended]) if appended else form
     return attachment(data, PDF, f"{a.year}年{a.unit.name}考核附加分申报表.pdf")
+
+
+def _readable(data: bytes) -> bool:
+    """A certificate PDF whose pages can follow the form (not encrypted, parses)."""
+    try:
+        reader = PdfReader(BytesIO(data))
+        return not reader.is_encrypted and len(reader.pages) > 0
+    except Exception:  # noqa: BLE001 - pypdf raises many kinds for a damaged file; it is listed instead
+        return False
+
+
+def _with_pdfs(form: bytes, certificates: list[bytes]) -> bytes:
+    writer = PdfWriter()
+    writer.append(PdfReader(BytesIO(form)))
+    for data in certificates:
+        writer.append(PdfReader(BytesIO(data)))
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()

@@ -51,7 +51,10 @@ def year_xlsx(year):
 @refusals_as_pages
 def bonus_print(application_id):
     v = exports.bonus_view(current_user, application_id)
+    images = {f.id: url_for("web.attachment_download", attachment_id=f.id, inline=1)
+              for f in v.application.attachments if f.content_type.startswith("image/")}
     return render_template("print/bonus.html", a=v.application, signoffs=v.signoffs, page=True,
+                           images=images, appended=set(),
                            back_url=url_for("web.bonus_page", application_id=application_id))
 
 

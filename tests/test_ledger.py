@@ -146,3 +146,19 @@ def test_the_gate_review_can_start_from_the_records(api, sheet_id):
     r = flow.put_row("gysyk", "info_mgmt", review_score=score, review_reason=reason)
     assert r.status_code == 200
     assert next(i for i in r.get_json()["items"] if i["code"] == "info_mgmt")["review_score"] == "4"
+
+
+def test_a_flat_rule_takes_no_count_above_one(api):
+    """附件2 无科室学习笔记扣2分 has no 每…: it is taken once (issue 10, 7)."""
+    entry = {"year": 2018, "unit": "szc", "rule": "study-4", "date": "2018-05-08"}
+    r = api.as_("dwb").post("/api/v1/deductions", json={**entry, "count": 3})
+    assert (r.status_code, r.get_json()["error"]["code"]) == (422, "flat_rule")
+    assert "只扣一次" in r.get_json()["error"]["message"]
+    r = api.as_("dwb").post("/api/v1/deductions", json={**entry, "count": 1})
+    assert r.status_code == 201, r.get_json()
+    fix = api.as_("dwb").put(f"/api/v1/deductions/{r.get_json()['id']}", json={"version": r.get_json()["version"],
+                                                                               "count": 2})
+    assert (fix.status_code, fix.get_json()["error"]["code"]) == (422, "flat_rule")
+    rules = {x["id"]: x for i in api.as_("szc").get("/api/v1/years/2018/scheme").get_json()["items"]
+             for x in i["rules"]}
+    assert rules["study-4"]["flat"] is True and rules["study-2"]["flat"] is False

@@ -94,6 +94,9 @@ def validate_scheme(data: dict, unit_codes: set[str]) -> dict:
             rule_ids.add(rule.get("id"))
             if rule.get("kind") not in RULE_KINDS:
                 raise DataError(f"scheme {data['year']}: rule {rule.get('id')} has unknown kind {rule.get('kind')!r}")
+            if rule.get("flat") not in (None, True, False) or (rule.get("flat") and rule["kind"] != "per_occurrence"):
+                raise DataError(f"scheme {data['year']}: rule {rule.get('id')}: flat is true or false, "
+                                f"and only for a per_occurrence rule")
             try:
                 parse_points(rule.get("points"), f"points of {rule.get('id')}")
             except PointsError as exc:
@@ -193,7 +196,7 @@ def _set_rules(item: SchemeItem, rules: list[dict]) -> None:
     item.rules = []
     for position, spec in enumerate(rules):
         rule = current.get(spec["id"]) or Rule(code=spec["id"])
-        rule.text, rule.kind = spec["text"], spec["kind"]
+        rule.text, rule.kind, rule.flat = spec["text"], spec["kind"], bool(spec.get("flat"))
         rule.points, rule.position = parse_points(spec["points"]), position
         item.rules.append(rule)
 

@@ -100,6 +100,9 @@ class Rule(db.Model):
     kind: Mapped[str] = mapped_column(sa.String(20))  # per_occurrence | zeroing | target
     points: Mapped[Decimal] = mapped_column(POINTS)
     position: Mapped[int] = mapped_column(default=0)
+    # A flat deduction (无科室学习笔记扣2分: no 每…, no 有一例…) is taken once, whatever happened:
+    # its records carry no count above 1 (issue 10, 7).
+    flat: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     item: Mapped[SchemeItem] = relationship(back_populates="rules", lazy="joined")
 

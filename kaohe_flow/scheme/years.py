@@ -104,7 +104,7 @@ def item_values(item: SchemeItem, all_codes: list[str] | None = None) -> dict:
         "name": item.name, "standard": fmt_points(item.standard), "method": item.method,
         "responsible": [u.code for u in item.responsible],
         "cooperating": "all" if item.cooperating_all else [u.code for u in item.cooperating],
-        "rules": [{"id": r.code, "text": r.text, "kind": r.kind, "points": fmt_points(r.points)}
+        "rules": [{"id": r.code, "text": r.text, "kind": r.kind, "points": fmt_points(r.points), "flat": r.flat}
                   for r in item.rules],
     }
 
@@ -201,7 +201,7 @@ def _copy_scheme(source: Scheme, year: int) -> Scheme:
                          standard=item.standard, content=item.content, method=item.method,
                          position=item.position, cooperating_all=item.cooperating_all)
         new.offices = [ItemOffice(unit_id=o.unit_id, role=o.role, position=o.position) for o in item.offices]
-        new.rules = [Rule(code=r.code, text=r.text, kind=r.kind, points=r.points, position=r.position)
+        new.rules = [Rule(code=r.code, text=r.text, kind=r.kind, points=r.points, position=r.position, flat=r.flat)
                      for r in item.rules]
         copy.items.append(new)
     return copy
@@ -430,7 +430,10 @@ def _set_rules(scheme: Scheme, item: SchemeItem, raw, year: int) -> None:
             raise Invalid(str(exc), "invalid_scheme") from None
         if points < 0:
             raise Invalid(f"第 {n} 条计分规则的分值不能为负数", "invalid_scheme")
-        specs.append((rid, text, rule["kind"], points))
+        flat = rule.get("flat", False)
+        if flat not in (True, False) or (flat and rule["kind"] != "per_occurrence"):
+            raise Invalid(f"第 {n} 条计分规则：“只扣一次”只用于按次扣分的规则", "invalid_scheme")
+        specs.append((rid, text, rule["kind"], points, flat))
     dropped = [r for r in item.rules if r.code not in seen]
     if dropped:
         used = db.session.scalar(db.select(DeductionRecord.id).where(
@@ -439,9 +442,9 @@ def _set_rules(scheme: Scheme, item: SchemeItem, raw, year: int) -> None:
             raise Invalid("已有考核记录引用的计分规则不能删除", "invalid_scheme")
     current = {r.code: r for r in item.rules}
     item.rules = []
-    for position, (rid, text, kind, points) in enumerate(specs):
+    for position, (rid, text, kind, points, flat) in enumerate(specs):
         rule = current.get(rid) or Rule(code=rid)
-        rule.text, rule.kind, rule.points, rule.position = text, kind, points, position
+        rule.text, rule.kind, rule.points, rule.position, rule.flat = text, kind, points, position, flat
         item.rules.append(rule)
 
 

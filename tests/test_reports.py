@@ -291,3 +291,25 @@ def test_bonus_form_renders_as_a_pdf(app):
                      "获奖证书.pdf", "申报分值", "扎口科室建议分值", "1.5", "局分管领导意见", "同意按扎口科室建议赋分",
                      "赵德明", "最终赋分", "主要负责人签字", "张档案", "李建工", "王人教"):
         assert expected in text, expected
+
+
+def test_a_final_sheets_numbers_never_change_and_a_late_bonus_waits(api, sheet_id):
+    """Issue 10, 4: a bonus application granted after the sheet is final shows as bonus_pending;
+    it counts once the sheet is reopened and signed again."""
+    from test_bonus import Bonus, to_final
+
+    sid = sheet_id("bgs")
+    walk(api, sid, "bgs", "rjk", "leader1", lose="2")
+    signed = api.as_("bgs").get(f"/api/v1/sheets/{sid}").get_json()
+    assert (signed["state"], signed["total"], signed["bonus"], signed["bonus_pending"]) == ("final", "98", "0", "0")
+    to_final(Bonus(api, points="1"), proposed="0.75", points_granted="0.75")
+    later = api.as_("bgs").get(f"/api/v1/sheets/{sid}").get_json()
+    assert (later["total"], later["bonus"], later["bonus_pending"], later["version"]) == (
+        "98", "0", "0.75", signed["version"])
+    ranked = next(r for r in api.as_("director").get("/api/v1/ranking?year=2018").get_json()["items"]
+                  if r["unit"] == "bgs")
+    assert ranked["total"] == "98"
+    flow = Flow(api, sid)
+    flow.ok(flow.act("admin", "reopen", comment="计入附加分"))
+    reopened = flow.get("bgs")
+    assert (reopened["bonus"], reopened["bonus_pending"], reopened["total"]) == ("0.75", "0", "98.75")

@@ -157,6 +157,10 @@ class BonusKind:
         loaded.record.signatures.append(BonusSignature(
             capacity=capacity, unit_id=None if capacity == "leader" else user.unit_id, user=user, at=utcnow()))
 
+    def moved(self, loaded: Loaded, before: str, after: str) -> None:
+        """Nothing follows an application's move: its unit's sheet reads the granted points
+        (a final sheet keeps those it was signed with: `sheets.queries.bonus_of`)."""
+
 
 BONUS = BonusKind()
 

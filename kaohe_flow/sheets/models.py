@@ -25,6 +25,9 @@ class Sheet(db.Model):
     key_deduction_reason: Mapped[str] = mapped_column(sa.Text, default="")
     # True once the gate unit wrote anything in this round: the unit may no longer withdraw.
     gate_touched: Mapped[bool] = mapped_column(default=False)
+    # The 特别附加分 counted in when the sheet became final: a final sheet's numbers never change
+    # (issue 10, 4); an application granted later waits (`bonus_pending`) until a reopen.
+    bonus_final: Mapped[Decimal | None] = mapped_column(POINTS)
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
 
     unit = relationship("Unit", lazy="joined")

@@ -66,6 +66,9 @@ class RecordKind(Protocol):
     def add_signature(self, loaded: Loaded, user, capacity: str) -> None:
         """Store the signature that `capacity` gives on the record (machine.Transition.signs)."""
 
+    def moved(self, loaded: Loaded, before: str, after: str) -> None:
+        """After the move, in the same unit of work (e.g. a sheet freezes its numbers at final)."""
+
 
 @operation
 def fire_action(kind: RecordKind, user, record_id: int, action: str, payload: dict):
@@ -93,6 +96,7 @@ def fire_action(kind: RecordKind, user, record_id: int, action: str, payload: di
         steps.void_signatures(record, after)
     elif move.signs:
         kind.add_signature(loaded, user, move.signs)
+    kind.moved(loaded, before, after)
     # The unit may withdraw only until the gate has acted: a new submit opens a new round,
     # an approval or a move back to the gate means the gate has acted.
     record.gate_touched = action != "submit" and (record.gate_touched or after == "gate_review"

@@ -8,11 +8,12 @@ def user_json(user) -> dict:
             "unit": user.unit.code if user.unit else None, "roles": user.roles}
 
 
-def unit_json(unit) -> dict:
+def unit_json(place) -> dict:
+    """A unit as one year's org chart has it (a YearUnit)."""
     return {
-        "code": unit.code, "name": unit.name, "aliases": list(unit.aliases or []),
-        "gate_unit": unit.gate_unit.code if unit.gate_unit else None,
-        "leader": unit.leader.username if unit.leader else None,
+        "code": place.unit.code, "name": place.name, "aliases": list(place.aliases or []),
+        "gate_unit": place.gate_unit.code if place.gate_unit else None,
+        "leader": place.leader.username if place.leader else None,
     }
 
 
@@ -27,8 +28,8 @@ def scheme_json(scheme, all_codes: list[str]) -> dict:
                 "standard": fmt_points(item.standard), "method": item.method, "content": item.content,
                 "responsible": [u.code for u in item.responsible],
                 "cooperating": list(all_codes) if item.cooperating_all else [u.code for u in item.cooperating],
-                "rules": [{"id": r.code, "text": r.text, "kind": r.kind, "points": fmt_points(r.points)}
-                          for r in item.rules],
+                "rules": [{"id": r.code, "text": r.text, "kind": r.kind, "points": fmt_points(r.points),
+                           "flat": r.flat} for r in item.rules],
             }
             for item in scheme.items
         ],
@@ -59,16 +60,26 @@ def sheet_json(v) -> dict:
                 "responsible": [u.code for u in r.responsible],
                 "signatures": [{"unit": s.unit.code if s.unit else None, "username": s.user.username,
                                 "at": local_iso(s.at)} for s in r.signatures],
+                **({"targets": [target_row_json(t) for t in r.targets]} if r.targets else {}),
             }
             for r in v.rows
         ],
         "key_deduction": fmt_points(sheet.key_deduction),
         "key_deduction_reason": sheet.key_deduction_reason or "",
         "bonus": fmt_points(v.bonus), "subtotal": fmt_points(v.subtotal), "total": fmt_points(v.total),
+        "bonus_pending": fmt_points(v.bonus_pending),
         "signoffs": {cap: {"username": s.user.username, "name": s.user.name, "at": local_iso(s.at)}
                      for cap, s in v.signoffs.items()},
         "allowed_actions": v.allowed_actions,
     }
+
+
+def target_row_json(t) -> dict:
+    """A target of the unit's letter as a sub-row of 年度目标任务 (CONTRACT.md)."""
+    return {"code": t.target.code, "title": t.target.title, "points": fmt_points(t.target.points),
+            "self_score": fmt_points(t.self_score), "self_reason": t.self_reason,
+            "review_score": fmt_points(t.review_score), "review_reason": t.review_reason,
+            "suggested_score": fmt_points(t.suggested_score), "suggested_reason": t.suggested_reason}
 
 
 def history_json(entry) -> dict:
@@ -107,6 +118,7 @@ def deduction_json(record) -> dict:
     return {
         "id": record.id, "year": record.year, "unit": record.unit.code, "item": record.rule.item.code,
         "rule": record.rule.code, "rule_text": record.rule.text, "kind": record.rule.kind,
+        "target": record.target.code if record.target else None,
         "points": fmt_points(record.rule.points * record.count), "count": record.count,
         "date": record.day.isoformat(), "people": record.people or "", "note": record.note or "",
         "source": record.source, "recorded_by": record.recorded_by.username if record.recorded_by else None,

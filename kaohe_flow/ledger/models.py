@@ -5,6 +5,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..targets.models import Target
 from ..timeutil import utcnow
 
 SOURCES = ("manual", "info", "oa")
@@ -31,6 +32,8 @@ class DeductionRecord(db.Model):
     source_key: Mapped[str | None] = mapped_column(sa.String(200))
     withdrawn: Mapped[bool] = mapped_column(default=False)
     recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # Under the `target` rule of a unit with a target letter: the target missed (附件2 逐项赋分).
+    target_id: Mapped[int | None] = mapped_column(sa.ForeignKey("targets.id"), index=True)
     version: Mapped[int] = mapped_column(nullable=False)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
@@ -38,6 +41,7 @@ class DeductionRecord(db.Model):
     unit = relationship("Unit", lazy="joined")
     rule = relationship("Rule", lazy="joined", innerjoin=True)
     recorded_by = relationship("User", lazy="joined")
+    target = relationship(Target, lazy="joined")
     evidence = relationship("Attachment", lazy="selectin", cascade="all, delete-orphan",
                             order_by="Attachment.id", back_populates="record")
 

@@ -9,6 +9,7 @@ from ..errors import BadRequest, Invalid
 from ..extensions import db
 from ..org.queries import resolve_unit
 from ..scheme.queries import scheme_or_none
+from ..targets import queries as target_queries
 from ..uow import operation
 from ..workflow import steps
 from .models import DeductionRecord
@@ -31,8 +32,14 @@ def _rule(year: int, code) -> tuple[object, object]:
 
 def _count(value) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_COUNT:
-        raise Invalid(f"次数（count）必须是 1 到 {MAX_COUNT} 的整数", "invalid_count")
+        raise Invalid(f"次数必须是 1 到 {MAX_COUNT} 的整数", "invalid_count")
     return value
+
+
+def _flat_once(rule, count: int) -> None:
+    """A flat rule (无科室学习笔记扣2分) is taken once: no count above 1 (issue 10, 7)."""
+    if rule.flat and count != 1:
+        raise Invalid(f"“{rule.text}”只扣一次，不按次数计；次数只能是 1", "flat_rule")
 
 
 def _day(value, year: int) -> date:
@@ -47,8 +54,26 @@ def _day(value, year: int) -> date:
     return day
 
 
+def _target(year: int, unit, rule, code):
+    """附件2 逐项赋分: a record under the `target` rule about a unit with a target letter names the
+    target it missed (that target, not the whole item, then suggests 0). Without a letter the
+    record stands for the whole item, as before letters existed."""
+    letter = target_queries.letter(year, unit.id)
+    if rule.kind != "target" or not letter:
+        if code not in (None, ""):
+            raise Invalid("只有“年度目标任务”规则下、且该单位已有目标责任书时才能指明目标", "target_not_applicable")
+        return None
+    if code in (None, ""):
+        raise Invalid(f"{unit.name}已有目标责任书：请指明未完成的目标（target）", "target_required")
+    found = next((t for t in letter if t.code == code), None)
+    if found is None:
+        raise Invalid(f"{unit.name}的目标责任书中没有目标“{code}”", "unknown_target")
+    return found
+
+
 def _summary(record) -> str:
-    return f"{record.unit.name} {record.rule.code} ×{record.count} {record.day.isoformat()}"
+    target = f" {record.target.code}" if record.target else ""
+    return f"{record.unit.name} {record.rule.code}{target} ×{record.count} {record.day.isoformat()}"
 
 
 def _capacity(user) -> str:
@@ -68,8 +93,10 @@ def create(user, payload: dict) -> DeductionRecord:
     unit = resolve_unit(payload.get("unit"))
     if unit is None:
         raise Invalid(f"没有名为“{payload.get('unit')}”的单位（可用代码、名称或简称）", "unknown_unit")
+    target = _target(year, unit, rule, payload.get("target"))
+    _flat_once(rule, _count(payload.get("count", 1)))
     record = DeductionRecord(
-        year=year, unit=unit, rule=rule, count=_count(payload.get("count", 1)),
+        year=year, unit=unit, rule=rule, target=target, count=_count(payload.get("count", 1)),
         day=_day(payload.get("date"), year), people=steps.clean_text(payload.get("people"), "涉及人员"),
         note=steps.clean_text(payload.get("note"), "说明"), source="manual", recorded_by_id=user.id,
     )
@@ -100,8 +127,13 @@ def update(user, record_id: int, payload: dict) -> DeductionRecord:
         if not access.is_admin(user):
             access.require(access.can_record(user, item))
         changes["rule"] = rule
+    if "rule" in changes or "target" in payload:
+        rule = changes.get("rule", record.rule)
+        kept = record.target.code if record.target and rule.kind == "target" else None
+        changes["target"] = _target(record.year, record.unit, rule, payload.get("target", kept))
     if "count" in payload:
         changes["count"] = _count(payload["count"])
+    _flat_once(changes.get("rule", record.rule), changes.get("count", record.count))
     if "date" in payload:
         changes["day"] = _day(payload["date"], record.year)
     for key, label in (("people", "涉及人员"), ("note", "说明")):
@@ -112,7 +144,7 @@ def update(user, record_id: int, payload: dict) -> DeductionRecord:
         old = getattr(record, attr)
         if old != new:
             setattr(record, attr, new)
-            shown = (lambda v: v.code) if attr == "rule" else steps.fmt_value
+            shown = (lambda v: v.code if v else None) if attr in ("rule", "target") else steps.fmt_value
             record_step("deduction", record, user, _capacity(user), "edit", field=attr,
                         old=shown(old), new=shown(new))
             changed = True

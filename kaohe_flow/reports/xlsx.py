@@ -106,7 +106,7 @@ def year_workbook(user, year: int) -> bytes:
     taken = {RANKING_TITLE.lower()}
     for r in sorted(rows, key=lambda r: r.unit.position):
         sheet_view = queries.view(user, r.sheet, queries.scheme_for(year), r.facts)
-        _unit_sheet(wb.create_sheet(sheet_title(r.unit.name, taken)), sheet_view)
+        _unit_sheet(wb.create_sheet(sheet_title(r.unit_name, taken)), sheet_view)
     as_text_only(wb)
     out = BytesIO()
     wb.save(out)
@@ -157,7 +157,7 @@ def _ranking_sheet(ws, year: int, rows):
     _title(ws, f"{year}年局目标管理考核排名", len(RANKING_HEADERS))
     _line(ws, 2, RANKING_HEADERS, bold=True)
     for n, r in enumerate(rows, start=3):
-        _line(ws, n, (r.rank, r.unit.name, STATE_LABELS.get(r.state, r.state),
+        _line(ws, n, (r.rank, r.unit_name, STATE_LABELS.get(r.state, r.state),
                       r.subtotal, r.key_deduction, r.bonus, r.total), numbers=(4, 5, 6, 7))
         ws.cell(row=n, column=1).alignment = CENTER
     note = ws.cell(row=len(rows) + 4, column=1)
@@ -173,7 +173,7 @@ def _unit_sheet(ws, v):
     _title(ws, f"{sheet.year}年局目标管理考核计分表", last)
     ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=4)
     ws.merge_cells(start_row=2, start_column=5, end_row=2, end_column=last)
-    _text(ws, 2, 1, f"被考核科室：{sheet.unit.name}", font(bold=True))
+    _text(ws, 2, 1, f"被考核科室：{sheet.unit_name}", font(bold=True))
     _text(ws, 2, 5, f"被考核科室负责人签字：{signed(v.signoffs.get('unit_head'))}", font())
     _line(ws, 3, SHEET_HEADERS, bold=True)
     for col in range(1, last + 1):
@@ -192,6 +192,11 @@ def _unit_sheet(ws, v):
         ws.cell(row=row_no, column=1).alignment = CENTER
         ws.row_dimensions[row_no].height = _height(len(r.signatures), r.row.self_reason, r.row.review_reason)
         row_no += 1
+        for t in r.targets:  # a target letter's targets, one line each under their item (附件2 逐项赋分)
+            _line(ws, row_no, (None, f"  {t.target.code} {t.target.title}", t.target.points, t.self_score,
+                               t.self_reason, t.review_score, t.review_reason, None), numbers=(3, 4, 6))
+            ws.row_dimensions[row_no].height = _height(1, t.target.title, t.self_reason, t.review_reason)
+            row_no += 1
     _merge_category(ws, run_start, row_no - 1)
 
     summary = (

@@ -45,6 +45,15 @@ class Sheet(db.Model):
     def _only_the_machine_moves_it(self, _key, value):
         return guard_state(self, value)
 
+    @property
+    def unit_name(self) -> str:
+        """The unit's name in the sheet's own year (a unit renamed in 2019 keeps 2018's name on
+        its 2018 sheet, print page and workbook)."""
+        from ..org import chart
+
+        place = chart.place(self.year, self.unit_id)
+        return place.name if place is not None else self.unit.name
+
     def row(self, code: str) -> "SheetRow | None":
         return next((r for r in self.rows if r.item.code == code), None)
 

@@ -12,11 +12,14 @@ from .. import access
 from ..bonus.queries import granted_by_unit
 from ..errors import NotFound
 from ..extensions import db
-from ..org.models import Unit
+from ..org import chart
+from ..org.models import YearUnit
 from ..points import ZERO
 from ..scheme.models import Scheme
 from ..scheme.queries import scheme_or_none
 from ..ledger.queries import records_of, suggestion
+from ..targets.queries import ITEM_CODE as TARGETS_ITEM
+from ..targets.queries import sub_rows as target_rows
 from ..workflow import permissions
 from ..workflow.permissions import RecordFacts
 from .models import Sheet, SheetRow
@@ -34,10 +37,10 @@ def facts(sheet: Sheet, scheme: Scheme) -> RecordFacts:
     signed = {(s.item_id, s.unit_id) for s in sheet.signatures if s.capacity == "responsible_office"}
     responsible = scheme.responsible_unit_ids()
     pending = {u.id for item in scheme.items for u in item.responsible if (item.id, u.id) not in signed}
-    leader = sheet.unit.leader
+    leader = chart.leader_of(sheet.year, sheet.unit_id)  # the sheet's own year's chart
     return RecordFacts(
         unit_id=sheet.unit_id,
-        gate_unit_id=sheet.unit.gate_unit_id,
+        gate_unit_id=chart.gate_of(sheet.year, sheet.unit_id),
         leader_id=leader.id if leader else None,
         state=sheet.state,
         responsible_ids=frozenset(responsible),
@@ -67,7 +70,8 @@ def get_visible(user, sheet_id: int) -> tuple[Sheet, Scheme, RecordFacts]:
 
 def list_visible(user, year: int | None = None, *, with_rows: bool = True) -> list[tuple[Sheet, RecordFacts]]:
     """The sheets the user may see, in the order of the org chart."""
-    query = db.select(Sheet).join(Sheet.unit).order_by(Sheet.year, Unit.position)
+    query = (db.select(Sheet).outerjoin(YearUnit, (YearUnit.year == Sheet.year) & (YearUnit.unit_id == Sheet.unit_id))
+             .order_by(Sheet.year, YearUnit.position, Sheet.unit_id))
     if year is not None:
         query = query.filter(Sheet.year == year)
     if not with_rows:
@@ -92,6 +96,8 @@ class RowView:
     records: list
     responsible: list
     signatures: list
+    # 年度目标任务 of a unit with a target letter: its targets as sub-rows (targets.queries.TargetRowView)
+    targets: list = field(default_factory=list)
 
 
 @dataclass
@@ -111,6 +117,7 @@ class SheetView:
     can_edit_review: bool
     signoffs: dict = field(default_factory=dict)
     returnable_rows: list[str] = field(default_factory=list)  # rows a responsible office may name
+    bonus_pending: Decimal = ZERO  # granted after the sheet became final; counts after a reopen
 
 
 def subtotal_of(sheet: Sheet) -> Decimal:
@@ -122,9 +129,22 @@ def subtotal_of(sheet: Sheet) -> Decimal:
     return total
 
 
-def bonus_of(sheet: Sheet) -> Decimal:
-    """特别附加分: the granted points of the unit's final bonus applications of the year (附件6)."""
+def granted_bonus(sheet: Sheet) -> Decimal:
+    """特别附加分 granted now: the points of the unit's final bonus applications of the year (附件6)."""
     return granted_by_unit(sheet.year).get(sheet.unit_id, ZERO)
+
+
+def bonus_of(sheet: Sheet) -> Decimal:
+    """The 特别附加分 the sheet counts: what it was signed with once final, else what is granted."""
+    if sheet.state == "final" and sheet.bonus_final is not None:
+        return sheet.bonus_final
+    return granted_bonus(sheet)
+
+
+def bonus_pending(sheet: Sheet) -> Decimal:
+    """Points granted after a final sheet was signed: they count once it is reopened and signed
+    again (CONTRACT.md "Numbers that hold")."""
+    return granted_bonus(sheet) - bonus_of(sheet)
 
 
 def totals(sheet: Sheet) -> tuple[Decimal, Decimal, Decimal]:
@@ -147,16 +167,22 @@ def view(user, sheet: Sheet, scheme: Scheme, sheet_facts: RecordFacts) -> SheetV
     for row in sheet.rows:
         item = scheme.item(row.item.code)
         score, reason = suggestion(item, records.get(item.id, []))
+        sub_rows, by_targets = target_rows(sheet, item, records.get(item.id, [])) \
+            if item.code == TARGETS_ITEM else ([], None)
+        if by_targets is not None:  # 附件2 逐项赋分: a miss costs its target, not the item
+            score, reason = by_targets
         rows.append(RowView(
             row=row, code=item.code, suggested_score=score, suggested_reason=reason,
             records=records.get(item.id, []), responsible=item.responsible,
             signatures=_in_office_order(by_item.get(row.item_id, []), item.responsible),
+            targets=sub_rows,
         ))
     subtotal, bonus, total = totals(sheet)
     possible = permissions.allowed_actions(user, sheet_facts)
     blocked = {a: why for a in possible if (why := blocked_reason(sheet, a))}
     return SheetView(
         sheet=sheet, scheme=scheme, rows=rows, subtotal=subtotal, bonus=bonus, total=total,
+        bonus_pending=bonus_pending(sheet),
         possible_actions=possible, blocked=blocked,
         allowed_actions=[a for a in possible if a not in blocked],
         can_edit_self=permissions.decide(user, "edit_self", sheet_facts).allowed,
@@ -170,6 +196,19 @@ def view(user, sheet: Sheet, scheme: Scheme, sheet_facts: RecordFacts) -> SheetV
 def missing_scores(sheet: Sheet, kind: str) -> list[str]:
     """Names of the items without a `kind` (self | review) score."""
     return [r.item.name for r in sheet.rows if getattr(r, f"{kind}_score") is None]
+
+
+def after_save(user, sheet: Sheet, kind: str) -> str:
+    """What the person who just saved should know next (issue 10, 11): how many rows are left,
+    or who moves the sheet on — a member does not submit or approve; the head does."""
+    missing = missing_scores(sheet, kind)
+    label = "自评分" if kind == "self" else "考评分"
+    if missing:
+        return f"已保存。还有 {len(missing)} 个项目未填{label}：{'、'.join(missing[:5])}{'等' if len(missing) > 5 else ''}"
+    action = "提交扎口科室审核" if kind == "self" else "审核通过"
+    if user.is_head:
+        return f"已保存。所有项目均已填写{label}，请核对后点击“{action}”"
+    return f"已保存。所有项目均已填写{label}，请告知本科室负责人核对后{action}"
 
 
 def blocked_reason(sheet: Sheet, action: str) -> str | None:

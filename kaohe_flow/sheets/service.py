@@ -10,9 +10,11 @@ from decimal import Decimal
 from .. import access
 from ..errors import Invalid, NotFound
 from ..extensions import db
-from ..org.models import Unit
+from ..org import chart
 from ..points import ZERO, PointsError, parse_points
 from ..scheme.models import Scheme
+from ..targets import service as targets
+from ..targets.models import Target
 from ..timeutil import utcnow
 from ..uow import operation
 from ..workflow import permissions
@@ -20,23 +22,13 @@ from ..workflow import service as workflow
 from ..workflow import steps
 from ..workflow.service import Loaded, Step, StepInput
 from .models import Sheet, SheetRow, Signature
-from .queries import blocked_reason, get_visible, scheme_for
+from .queries import blocked_reason, get_visible, granted_bonus, scheme_for
 
 # ----------------------------------------------------------------------------- writing
 
 
 def _score(value, standard: Decimal, label: str) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    try:
-        score = parse_points(value, label)
-    except PointsError as exc:
-        raise Invalid(str(exc), "invalid_score") from None
-    if score < 0:
-        raise Invalid(f"{label}不能为负数", "invalid_score")
-    if score > standard:
-        raise Invalid(f"{label}不能超过标准分值 {standard.normalize():f}", "score_above_standard")
-    return score
+    return steps.score(value, standard, label)
 
 
 @operation
@@ -61,16 +53,22 @@ def update_rows(user, sheet_id: int, kind: str, version, changes: dict[str, dict
     sheet, _scheme, sheet_facts = get_visible(user, sheet_id)
     rows = {}
     for code in changes:
-        rows[code] = sheet.row(code)
+        # A target letter's sub-rows (targets/t2) are scored like rows (附件2 逐项赋分).
+        rows[code] = targets.find(sheet, code) if targets.is_target_code(code) else sheet.row(code)
         if rows[code] is None:
             raise NotFound(f"考核表中没有项目“{code}”", "no_such_item")
     verdict = steps.authorize(user, f"edit_{kind}", sheet_facts, version, sheet)
     label = "自评分" if kind == "self" else "考评分"
     score_key, reason_key = f"{kind}_score", f"{kind}_reason"
-    planned, errors = [], {}
+    planned, target_edits, errors = [], [], {}
     for code, fields in changes.items():
         row = rows[code]
         try:
+            if isinstance(row, Target):
+                target_edits.append(targets.check(sheet, kind, row, fields, label))
+                continue
+            if code == targets.ITEM_CODE and (refusal := targets.scored_by_targets(sheet)):
+                raise refusal
             score = _score(fields["score"], row.item.standard, label) if "score" in fields else getattr(row, score_key)
             reason = steps.clean_text(fields["reason"], "原因") if "reason" in fields else getattr(row, reason_key)
             if score is not None and score < row.item.standard and not reason:
@@ -81,7 +79,8 @@ def update_rows(user, sheet_id: int, kind: str, version, changes: dict[str, dict
         planned.append((row, code, score, reason))
     if errors:
         first_code, first = next(iter(errors.items()))
-        name = rows[first_code].item.name
+        first_row = rows[first_code]
+        name = first_row.title if isinstance(first_row, Target) else first_row.item.name
         raise Invalid(f"“{name}”：{first.message}", first.code,
                       fields={code: exc.message for code, exc in errors.items()})
     capacity = permissions.history_capacity(user, verdict.capacity)
@@ -90,6 +89,7 @@ def update_rows(user, sheet_id: int, kind: str, version, changes: dict[str, dict
         for attr, new in ((score_key, score), (reason_key, reason)):
             changed |= steps.edit_field("sheet", sheet, user, capacity, attr, new,
                                         target=row, field=f"{code}.{attr}")
+    changed |= targets.write(sheet, user, capacity, kind, target_edits)
     if changed:
         if kind == "review":
             sheet.gate_touched = True
@@ -154,6 +154,17 @@ class SheetKind:
                                               unit_id=None if capacity == "leader" else user.unit_id))
 
 
+    def moved(self, loaded: Loaded, before: str, after: str) -> None:
+        """A sheet that becomes final keeps the 特别附加分 it was signed with; reopened, it counts
+        what is granted now again (issue 10, 4)."""
+        sheet = loaded.record
+        if after == "final":
+            with db.session.no_autoflush:  # one UPDATE, one version step for the whole move
+                sheet.bonus_final = granted_bonus(sheet)
+        elif before == "final":
+            sheet.bonus_final = None
+
+
 SHEET = SheetKind()
 
 
@@ -177,18 +188,26 @@ def _named_rows(user, action, capacity, scheme: Scheme, items) -> list[str] | No
 
 @operation
 def open_year(year: int) -> int:
-    """Create a draft sheet, with a row per item, for every unit that has none this year."""
+    """The demo's and the CLI's opening: drafts for the year's units that have none."""
+    created = create_drafts(year)
+    db.session.commit()
+    return created
+
+
+def create_drafts(year: int) -> int:
+    """A draft sheet, with a row per item, for every unit of the year's org chart that has none
+    (in the caller's unit of work)."""
     scheme = scheme_for(year)
     have = set(db.session.scalars(db.select(Sheet.unit_id).filter_by(year=year)))
     created = 0
-    for unit in db.session.scalars(db.select(Unit).order_by(Unit.position)):
+    for unit in chart.units_of(year):
         if unit.id in have:
             continue
         sheet = Sheet(unit=unit, year=year, state="draft", key_deduction=ZERO, key_deduction_reason="")
         sheet.rows = [SheetRow(item=item, position=item.position) for item in scheme.items]
         db.session.add(sheet)
         created += 1
-    db.session.commit()
+    db.session.flush()
     return created
 
 

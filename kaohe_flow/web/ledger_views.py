@@ -7,13 +7,14 @@ from ..audit.service import steps_of
 from ..errors import ServiceError
 from ..ledger import queries as ledger_queries
 from ..ledger import service as ledger
+from ..targets import queries as target_queries
 from ..org.queries import resolve_unit, units_by_name
 from ..timeutil import parse_int
 from . import bp
 from .helpers import error_page, flash_refusal, form_version, refusals_as_pages
 from .views import _year
 
-FIELDS = ("unit", "rule", "count", "date", "people", "note")
+FIELDS = ("unit", "rule", "target", "count", "date", "people", "note")
 
 
 def _render_list(year: int, typed: dict | None = None, status: int = 200):
@@ -21,8 +22,11 @@ def _render_list(year: int, typed: dict | None = None, status: int = 200):
     records = ledger_queries.list_visible(current_user, year, unit.id if unit else None)
     units = sorted(set(units_by_name().values()), key=lambda u: u.position)
     items = ledger_queries.recordable_items(current_user, year)
+    # Units with a target letter: a record under the target rule names the missed target (附件2).
+    by_unit = target_queries.letters(year) if any(r.kind == "target" for i in items for r in i.rules) else {}
+    letters = [(u, by_unit[u.id]) for u in units if u.id in by_unit]
     return render_template("deductions.html", year=year, records=records, items=items, units=units, unit=unit,
-                           typed=typed or {}), status
+                           letters=letters, typed=typed or {}), status
 
 
 @bp.get("/deductions")

@@ -7,6 +7,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..audit import service as audit
 from ..errors import BadRequest, Invalid, from_verdict, stale
 from ..extensions import db
+from ..points import PointsError, fmt_points, parse_points
 from ..timeutil import utcnow
 from . import permissions
 from .machine import SIGNATURE_STEP, STATES
@@ -55,6 +56,22 @@ def clean_text(value, label: str, limit: int = MAX_TEXT) -> str:
     if len(value) > limit:
         raise Invalid(f"{label}不能超过 {limit} 字", "invalid_text")
     return value
+
+
+def score(value, limit: Decimal, label: str, limit_name: str = "标准分值") -> Decimal | None:
+    """A typed score: empty is none yet; otherwise points from 0 to `limit` (an item's standard,
+    a target's points), at most two decimals — 422 naming what is wrong."""
+    if value is None or value == "":
+        return None
+    try:
+        points = parse_points(value, label)
+    except PointsError as exc:
+        raise Invalid(str(exc), "invalid_score") from None
+    if points < 0:
+        raise Invalid(f"{label}不能为负数", "invalid_score")
+    if points > limit:
+        raise Invalid(f"{label}不能超过{limit_name} {fmt_points(limit)}", "score_above_standard")
+    return points
 
 
 def fmt_value(value) -> str | None:

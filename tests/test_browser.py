@@ -359,10 +359,10 @@ def test_a_sheet_walks_from_draft_to_final_through_the_pages(browser, live_serve
             expect(timeline.locator(f"li.step-{step}")).to_have_count(count)
         expect(timeline.locator("li.step-edit").first).to_be_visible()
         newest = timeline.locator("li").first
-        expect(newest).to_contain_text("leader1")
+        expect(newest).to_contain_text("王建国")
         expect(newest).to_contain_text("签字：分管领导签字 → 定稿")
         returned = timeline.locator("li.step-return")
-        expect(returned).to_contain_text("dwb")
+        expect(returned).to_contain_text("党委办负责人")
         expect(returned).to_contain_text("责任科室会签 → 扎口审核")
         expect(returned).to_contain_text("有异议的项目")
         oldest_action = timeline.locator("li:not(.step-edit)").last
@@ -483,7 +483,7 @@ def test_the_trackers_report_pages_through_the_browser(browser, live_server):
         page.fill("#oa-recipients", "kfb, 2018-06-04 15:00\nstzx, 2018-06-04 10:00")
         submit(page, page.get_by_role("button", name="录入", exact=True))
         expect_flash(page, "success", "已录入")
-        late = page.locator("tr", has_text="kfb").filter(has_text="超时")
+        late = page.locator("tr", has_text="开发办负责人").filter(has_text="超时")
         expect(late.first).to_be_visible()
 
         with page.expect_navigation():
@@ -509,3 +509,51 @@ def test_the_trackers_report_pages_through_the_browser(browser, live_server):
         row = page.locator("#row-info_mgmt")
         expect(row).to_contain_text("为何扣分")
         expect(row.locator("td.num.muted")).to_contain_text("4.5")
+
+
+def test_the_admin_runs_a_new_year_through_the_pages(browser, live_server):
+    """Issue 7, done when: as the admin, through the pages alone, create 2019 from 2018, move
+    办公室 to 市政处's gate, change 队伍建设 and 慈善 to keep 100, enter 办公室's target letter,
+    open the year; the 2019 sheets follow the new gate map. (Last in this module: it adds a year
+    to the shared live server's database.)"""
+    with signed_in(browser, live_server, "admin") as page:
+        with page.expect_navigation():
+            page.get_by_role("link", name="年度管理", exact=True).click()
+        page.fill("#year", "2019")
+        page.select_option("#copy_from", "2018")
+        submit(page, page.get_by_role("button", name="新建年度"))
+        expect(page.locator("h1")).to_contain_text("2019")
+
+        with page.expect_navigation():
+            page.locator("tr", has_text="办公室").first.get_by_role("link", name="编辑").click()
+        page.select_option("#gate_unit", "szc")
+        submit(page, page.get_by_role("button", name="保存"))
+        expect_flash(page, "success", "办公室")
+
+        for code, standard in (("team", "3"), ("charity", "1")):
+            page.goto(f"/years/2019/items/{code}")
+            page.fill("#standard", standard)
+            submit(page, page.get_by_role("button", name="保存"))
+            expect(page.locator(".flash-error")).to_have_count(0)
+
+        page.goto("/years/2019/targets/bgs")
+        page.fill("input[name=title-0]", "完成年度重点工作")
+        page.fill("input[name=points-0]", "20")
+        page.fill("input[name=title-1]", "完成信息化建设任务")
+        page.fill("input[name=points-1]", "9")
+        submit(page, page.get_by_role("button", name="保存"))
+        expect(page.locator(".flash-error")).to_contain_text("29")  # 29 of 30: refused, kept
+        expect(page.locator("input[name=title-0]")).to_have_value("完成年度重点工作")
+        page.fill("input[name=points-1]", "10")
+        submit(page, page.get_by_role("button", name="保存"))
+        expect(page.locator(".flash-error")).to_have_count(0)
+
+        page.goto("/years/2019")
+        expect(page.locator("#open-problems")).to_contain_text("检查通过")
+        page.locator("summary", has_text="开启年度考核").click()
+        submit(page, page.get_by_role("button", name="确认开启"))
+        expect_flash(page, "success", "建立考核表 19 张")
+
+    with signed_in(browser, live_server, "szc") as page:  # 市政处 now gates 办公室's 2019 sheet
+        page.goto("/sheets?year=2019")
+        expect(page.get_by_role("link", name="办公室", exact=True)).to_be_visible()

@@ -11,7 +11,7 @@ from conftest import YEAR
 from kaohe_flow.bonus import service as bonus_service
 from kaohe_flow.extensions import db
 from kaohe_flow.ledger import service as ledger_service
-from kaohe_flow.org.models import Unit, User
+from kaohe_flow.org.models import Unit, User, YearUnit
 from kaohe_flow.reports.xlsx import put_text
 from kaohe_flow.sheets.models import Sheet
 
@@ -51,6 +51,7 @@ def hostile_year(app, sheet_id):
             row.self_score = row.item.standard - 1
         sheet.key_deduction_reason = '=HYPERLINK("http://x","重点工作滞后")'
         db.session.get(Unit, sheet.unit_id).name = "=cmd|' /C calc'!A0"
+        db.session.get(YearUnit, (sheet.year, sheet.unit_id)).name = "=cmd|' /C calc'!A0"  # the year's name
         db.session.scalar(db.select(User).filter_by(username="leader1")).name = "@领导"
         db.session.commit()
         staff = db.session.scalar(db.select(User).filter_by(username="bgs.staff"))

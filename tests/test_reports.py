@@ -313,3 +313,14 @@ def test_a_final_sheets_numbers_never_change_and_a_late_bonus_waits(api, sheet_i
     flow.ok(flow.act("admin", "reopen", comment="计入附加分"))
     reopened = flow.get("bgs")
     assert (reopened["bonus"], reopened["bonus_pending"], reopened["total"]) == ("0.75", "0", "98.75")
+
+
+def test_the_sheet_page_says_a_late_bonus_waits(api, client, sheet_id):
+    from test_bonus import Bonus, to_final
+
+    sid = sheet_id("bgs")
+    walk(api, sid, "bgs", "rjk", "leader1", lose="2")
+    to_final(Bonus(api, points="1"), proposed="0.75", points_granted="0.75")
+    client.post("/login", data={"username": "bgs", "password": "demo12345"})
+    page = client.get(f"/sheets/{sid}").get_data(as_text=True)
+    assert "另有 0.75 分附加分在本表定稿后获批" in page

@@ -134,14 +134,15 @@ MATRIX = {
     "api.info_report": Row("GET", f"/api/v1/info-report?year={YEAR}", {"anon": 401, "*": 200}),
     # OA sign-ins (附件5): {oid} is a document entered by 办公室; 2018-12-29 has a calendar entry
     "web.oa_report_page": Row("GET", f"/oa?year={YEAR}", {"anon": 302, "*": 200}),
-    "web.oa_document_create": Row("POST", f"/oa?year={YEAR}", {"anon": 302, "bgs.staff": 302, "bgs": 302, "*": 403},
+    # bgs.staff enters it; bgs entering the same document again is 409 duplicate_document (issue 10)
+    "web.oa_document_create": Row("POST", f"/oa?year={YEAR}", {"anon": 302, "bgs.staff": 302, "bgs": 409, "*": 403},
                                   {"title": "通知", "kind": "other", "sent_at": f"{YEAR}-03-05T09:00",
                                    "recipients": "szc"}),
     "web.oa_import": Row("POST", f"/oa/import?year={YEAR}", {"anon": 302, "bgs.staff": 422, "bgs": 422, "*": 403},
                          "file"),
     "web.calendar_set": Row("POST", f"/calendar?year={YEAR}", {"anon": 302, "admin": 302, "*": 403},
                             {"date": f"{YEAR}-03-05", "kind": "holiday", "note": "x"}),
-    "api.oa_document_create": Row("POST", "/api/v1/oa-documents", {"anon": 401, "bgs.staff": 201, "bgs": 201, "*": 403},
+    "api.oa_document_create": Row("POST", "/api/v1/oa-documents", {"anon": 401, "bgs.staff": 201, "bgs": 409, "*": 403},
                                   {"title": "通知", "kind": "other", "sent_at": f"{YEAR}-03-05T09:00:00+08:00",
                                    "recipients": [{"username": "szc", "signed_at": None}]}),
     "api.oa_document_list": Row("GET", f"/api/v1/oa-documents?year={YEAR}",
@@ -155,6 +156,26 @@ MATRIX = {
                                    "*": 403}),
     "api.oa_document_import": Row("POST", "/api/v1/oa-documents/import",
                                   {"anon": 401, "bgs.staff": 422, "bgs": 422, "*": 403}, "file"),
+    # OA recipients without accounts and excused cases (issue 10, 5)
+    "api.oa_document_excuse": Row("POST", "/api/v1/oa-documents/{oid}/excuse",
+                                  {"anon": 401, "szc": 404, "rjk": 404, "admin": 200, "bgs.staff": 200, "bgs": 200,
+                                   "*": 403}, {"recipient": "szc", "reason": "因公外出"}),
+    "web.oa_excuse": Row("POST", f"/oa/documents/{{oid}}/excuse?year={YEAR}",
+                         {"anon": 302, "szc": 404, "rjk": 404, "admin": 302, "bgs.staff": 302, "bgs": 302, "*": 403},
+                         {"recipient": "szc", "reason": "因公外出"}),
+    "api.staff_list": Row("GET", "/api/v1/staff", {"anon": 401, "*": 200}),
+    "api.staff_add": Row("POST", "/api/v1/staff",  # szc adds; the others who may find the name taken
+                         {"anon": 401, "szc": 201, "admin": 409, "bgs.staff": 409, "bgs": 409, "*": 403},
+                         {"unit": "szc", "name": "新同事"}),
+    "api.staff_remove": Row("DELETE", "/api/v1/staff/{stid}", {"anon": 401, "szc": 204, "*": 404}),
+    "api.staff_import": Row("POST", "/api/v1/staff/import",
+                            {"anon": 401, "leader1": 403, "director": 403, "*": 422}, "file"),
+    "web.staff_page": Row("GET", "/staff", {"anon": 302, "*": 200}),
+    "web.staff_add": Row("POST", "/staff", {"anon": 302, "szc": 302, "admin": 409, "bgs.staff": 409, "bgs": 409,
+                                            "*": 403}, {"unit": "szc", "name": "新同事"}),
+    "web.staff_remove": Row("POST", "/staff/{stid}/remove", {"anon": 302, "szc": 302, "*": 404}, {}),
+    "web.staff_import": Row("POST", "/staff/import", {"anon": 302, "leader1": 403, "director": 403, "*": 422},
+                            "file"),
     "api.oa_report": Row("GET", f"/api/v1/oa-report?year={YEAR}", {"anon": 401, "*": 200}),
     "api.calendar_list": Row("GET", f"/api/v1/calendar?year={YEAR}", {"anon": 401, "*": 200}),
     "api.calendar_set": Row("PUT", f"/api/v1/calendar/{YEAR}-03-05", {"anon": 401, "admin": 200, "*": 403},
@@ -167,6 +188,40 @@ MATRIX = {
     "api.year_settings": Row("GET", f"/api/v1/years/{YEAR}/settings", {"anon": 401, "*": 200}),
     "api.year_settings_update": Row("PUT", f"/api/v1/years/{YEAR}/settings", {"anon": 401, "admin": 200, "*": 403},
                                     {"bonus_cap": "5"}),
+    # years (issue 7): everyone signed in reads them; only the admin makes, edits and opens one
+    "api.year_list": Row("GET", "/api/v1/years", {"anon": 401, "*": 200}),
+    "api.year_create": Row("POST", "/api/v1/years", {"anon": 401, "admin": 201, "*": 403},
+                           {"year": 2019, "copy_from": YEAR}),
+    "api.year_unit_update": Row("PUT", f"/api/v1/years/{YEAR}/units/bgs", {"anon": 401, "admin": 200, "*": 403},
+                                {"name": "办公室", "aliases": ["综合办"]}),
+    "api.year_item_update": Row("PUT", f"/api/v1/years/{YEAR}/scheme/items/team",  # 2018 is open
+                                {"anon": 401, "admin": 409, "*": 403}, {"standard": "3"}),
+    "api.year_open": Row("POST", f"/api/v1/years/{YEAR}/open", {"anon": 401, "admin": 409, "*": 403}),
+    "web.years": Row("GET", "/years", {"anon": 302, "*": 200}),
+    "web.year_create": Row("POST", "/years", {"anon": 302, "admin": 302, "*": 403},
+                           {"year": "2019", "copy_from": str(YEAR)}),
+    "web.year_page": Row("GET", f"/years/{YEAR}", {"anon": 302, "*": 200}),
+    "web.year_open": Row("POST", f"/years/{YEAR}/open", {"anon": 302, "admin": 409, "*": 403}, {}),  # 2018 is open
+    "web.year_unit_page": Row("GET", f"/years/{YEAR}/units/bgs", {"anon": 302, "*": 200}),
+    "web.year_unit_save": Row("POST", f"/years/{YEAR}/units/bgs", {"anon": 302, "admin": 302, "*": 403},
+                              {"name": "办公室", "aliases": "综合办"}),
+    "web.year_item_page": Row("GET", f"/years/{YEAR}/items/team", {"anon": 302, "*": 200}),
+    "web.year_item_save": Row("POST", f"/years/{YEAR}/items/team",  # 2018 is open
+                              {"anon": 302, "admin": 409, "*": 403}, {"standard": "3"}),
+    # target letters (issue 7): whoever reads bgs's sheet reads its letter; 人教科 (the targets item's office) or
+    # the admin sets it. bgs has no letter in this world, so its sheet has no target t1 to score
+    "api.target_letter": Row("GET", f"/api/v1/years/{YEAR}/targets/bgs", {"anon": 401, "szc": 404, "*": 200}),
+    "api.target_letter_update": Row("PUT", f"/api/v1/years/{YEAR}/targets/bgs",
+                                    {"anon": 401, "admin": 200, "rjk": 200, "*": 403},
+                                    {"items": [{"title": "全年目标任务", "points": "30"}]}),
+    "api.sheet_target": Row("PUT", "/api/v1/sheets/{sid}/targets/t1", {"anon": 401, "*": 404},
+                            {"self_score": "30", "self_reason": ""}),
+    "web.targets_list": Row("GET", f"/years/{YEAR}/targets", {"anon": 302, "*": 200}),
+    "web.targets_page": Row("GET", f"/years/{YEAR}/targets/bgs", {"anon": 302, "szc": 404, "*": 200}),
+    "web.targets_save": Row("POST", f"/years/{YEAR}/targets/bgs", {"anon": 302, "admin": 302, "rjk": 302, "*": 403},
+                            {"title-0": "全年目标任务", "points-0": "30"}),
+    "web.targets_import": Row("POST", f"/years/{YEAR}/targets/import",
+                              {"anon": 302, "admin": 422, "rjk": 422, "*": 403}, "file"),
     "api.attachment_download": Row("GET", "/api/v1/attachments/{aid}", {"anon": 401, "szc": 404, "*": 200}),
     "api.attachment_delete": Row("DELETE", "/api/v1/attachments/{aid}",
                                  {"anon": 401, "szc": 404, "bgs.staff": 200, "bgs": 404, "*": 403}),
@@ -270,9 +325,10 @@ def _world(app, api, sheet_id):
             "title": "会议通知", "kind": "meeting", "sent_at": f"{YEAR}-03-05T09:00:00+08:00",
             "recipients": [{"username": "szc", "signed_at": None}]}).get_json()["id"]
         api.as_("admin").put(f"/api/v1/calendar/{YEAR}-12-29", json={"is_workday": True})
+        stid = api.as_("szc").post("/api/v1/staff", json={"unit": "szc", "name": "名单同事"}).get_json()["id"]
         for persona in PERSONAS[1:]:
             api.token(persona)
-        return {"ids": (sid, bid, aid, did, oid), "tokens": dict(api.tokens)}
+        return {"ids": (sid, bid, aid, did, oid, stid), "tokens": dict(api.tokens)}
 
     with app.app_context():
         world = restore_world("route_matrix", build)
@@ -283,8 +339,8 @@ def _world(app, api, sheet_id):
 @pytest.mark.parametrize("endpoint", list(MATRIX))
 def test_route_answers_each_role(app, api, sheet_id, endpoint):
     row = MATRIX[endpoint]
-    sid, bid, aid, did, oid = _world(app, api, sheet_id)
-    path = row.path.format(sid=sid, bid=bid, aid=aid, did=did, oid=oid)
+    sid, bid, aid, did, oid, stid = _world(app, api, sheet_id)
+    path = row.path.format(sid=sid, bid=bid, aid=aid, did=did, oid=oid, stid=stid)
     for persona in PERSONAS:
         expected = row.expect.get(persona, row.expect["*"])
         client = app.test_client()

@@ -443,3 +443,17 @@ def test_a_viewer_or_admin_who_belongs_to_a_unit_still_changes_nothing(app, bgs)
         bgs.api.tokens[name] = token.get_json()["token"]
         assert bgs.put_row(name, "team", self_score="2").status_code == 403
         assert bgs.get(name)["allowed_actions"] == []
+
+
+def test_after_saving_a_member_is_told_who_moves_the_sheet_on(bgs, client):
+    """Issue 10, 11: a member who has filled every row learns that the head submits."""
+    client.post("/login", data={"username": "bgs.staff", "password": "demo12345"})
+    sid = bgs.sid
+    form = {"kind": "self", "version": str(bgs.version), "code": "team", "score-team": "2", "reason-team": ""}
+    r = client.post(f"/sheets/{sid}/rows", data=form, follow_redirects=True)
+    assert "还有 16 个项目未填自评分" in r.get_data(as_text=True)
+    bgs.fill_self("bgs.staff")
+    form = {"kind": "self", "version": str(bgs.version), "code": "team", "score-team": "1.5",
+            "reason-team": "有一例"}
+    r = client.post(f"/sheets/{sid}/rows", data=form, follow_redirects=True)
+    assert "请告知本科室负责人核对后提交扎口科室审核" in r.get_data(as_text=True)

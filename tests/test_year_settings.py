@@ -234,7 +234,7 @@ def test_others_read_the_page_without_a_form_to_save(client):
 # ------------------------------------------------------------------------------ the migration
 
 
-def test_the_migration_gives_an_existing_2018_its_settings_and_keeps_its_cap(empty_database_url):
+def test_the_migration_gives_an_existing_2018_its_settings_and_keeps_its_cap(empty_database_url):  # noqa: F811
     """A database at 0007 holding 2018's scheme (with a cap an admin had set) judges the same way
     after 0008: 2018's row holds today's values and that cap; the downgrade puts the cap back."""
     import sqlalchemy as sa
@@ -270,7 +270,7 @@ def test_a_new_year_copies_the_settings_of_another(api, app):
     assert api.as_("szc").get("/api/v1/years/2019/settings").get_json()["bonus_cap"] == "4"  # its own
 
 
-def test_the_migration_adds_no_settings_to_an_empty_database(empty_database_url):
+def test_the_migration_adds_no_settings_to_an_empty_database(empty_database_url):  # noqa: F811
     from conftest import make_app
     from flask_migrate import downgrade, upgrade
 

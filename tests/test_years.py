@@ -273,3 +273,16 @@ def test_a_year_whose_leader_has_left_does_not_open_until_replaced(api):
     for code_ in [c for c, u in units(api, 2019).items() if u["leader"] == "leader4"]:
         assert put_unit(api, code_, leader="leader3").status_code == 200
     assert open_(api).status_code == 201
+
+
+def test_a_target_letter_that_no_longer_adds_up_keeps_the_year_closed(api):
+    make_2019(api)
+    letter = {"items": [{"title": "保障房建设", "points": "20"}, {"title": "老旧小区改造", "points": "10"}]}
+    assert api.as_("rjk").put("/api/v1/years/2019/targets/bgs", json=letter).status_code == 200
+    assert put_item(api, "targets", standard="29").status_code == 200
+    assert put_item(api, "charity", standard="3").status_code == 200
+    status, code, message = error(open_(api))
+    assert (status, code) == (422, "targets_total") and "办公室的目标责任书合计 30 分" in message
+    assert put_item(api, "targets", standard="30").status_code == 200
+    assert put_item(api, "charity", standard="2").status_code == 200
+    assert open_(api).status_code == 201

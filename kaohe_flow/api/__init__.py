@@ -14,6 +14,7 @@ PASSWORD_CHANGE_ENDPOINTS = {"api.my_password"}
 @bp.errorhandler(ServiceError)
 def _service_error(exc: ServiceError):
     extra = {"rows": exc.rows} if getattr(exc, "rows", None) else {}
+    extra.update(getattr(exc, "extra", None) or {})
     response, status = error_response(exc.status, exc.code, exc.message, **extra)
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="kaohe-flow"'
@@ -57,3 +58,4 @@ from . import report_views  # noqa: E402,F401
 from . import year_views  # noqa: E402,F401
 from . import admin_views  # noqa: E402,F401
 from . import account_views  # noqa: E402,F401
+from . import target_views  # noqa: E402,F401

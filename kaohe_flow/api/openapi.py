@@ -24,13 +24,6 @@ def _op(summary: str, ok: str = "200", body: str | None = None, params: list | N
     return op
 
 
-def _also(op: dict, status: str, description: str) -> dict:
-    """One more success an operation answers with JSON."""
-    op["responses"][status] = {"description": description,
-                               "content": {"application/json": {"schema": {"type": "object"}}}}
-    return op
-
-
 def _path(name: str, schema_type: str = "integer") -> dict:
     """A path parameter. An id or a year that no record can have (0, negative, too large) is 404,
     after the 401 for a missing token, like any id that names nothing."""
@@ -79,9 +72,14 @@ _OA_FIELDS = {
     "oa_id": {"type": ["string", "integer", "null"], "maxLength": 100, "description": "the OA system's number"},
     "title": {"type": "string", "minLength": 1, "maxLength": 500},
     "kind": {"enum": ["meeting", "other", "test"]}, "sent_at": {"type": "string", "format": "date-time"},
-    "recipients": {"type": "array", "minItems": 1, "items": {"type": "object", "required": ["username"], "properties": {
-        "username": {"type": "string", "minLength": 1},
-        "signed_at": {"type": ["string", "null"], "format": "date-time"}}}}}
+    "recipients": {"type": "array", "minItems": 1, "items": {
+        "type": "object", "description": "an account (`username`), a person on a unit's staff list (`name` and "
+                                         "`unit`, or `staff_id`), or an outsider (`external`: true); anyone else "
+                                         "is 422 unknown_recipient",
+        "properties": {
+            "username": {"type": "string", "minLength": 1}, "name": {"type": "string"},
+            "unit": {"type": "string"}, "staff_id": {"type": "integer"}, "external": {"type": "boolean"},
+            "signed_at": {"type": ["string", "null"], "format": "date-time"}}}}}
 _POINTS = {"type": ["string", "number"], "description": "decimal points, at most two places, e.g. \"96.5\""}
 
 
@@ -184,7 +182,27 @@ def document() -> dict:
             **_account_paths(),
             "/openapi.json": {"get": _op("This document", errors=(), secured=False)},
             "/me": {"get": _op("The caller: username, name, unit, roles", errors=(401,))},
-            "/units": {"get": _op("Units with aliases, gate unit and supervising leader", errors=(401,))},
+            "/units": {"get": _op("One year's org chart: units with aliases, gate unit and supervising leader "
+                                  "(without year: the latest opened year)",
+                                  params=[{**_YEAR_Q, "description": "this year's chart; without it, the latest "
+                                                                     "opened year's"}], errors=(400, 401, 404))},
+            # years (issue 7): the admin makes a year from another, edits it until it opens, opens it
+            "/years": {
+                "get": _op("Every year: year, opened, units, total", errors=(401,)),
+                "post": _op("A new year copied from copy_from (admin); 409 year_exists", "201",
+                            "#/components/schemas/YearNew", errors=(400, 401, 403, 409, 422))},
+            "/years/{year}/units/{code}": {"put": _op(
+                "Change a unit in the year's chart (admin): name, aliases, gate_unit, leader; 422 invalid_org; "
+                "409 year_opened for gate_unit once the year is opened", body="#/components/schemas/UnitEdit",
+                params=[_path("year"), _path("code", "string")])},
+            "/years/{year}/scheme/items/{code}": {"put": _op(
+                "Change an item of the year's scheme (admin) until the year opens; 422 invalid_scheme; "
+                "409 year_opened", body="#/components/schemas/ItemEdit",
+                params=[_path("year"), _path("code", "string")])},
+            "/years/{year}/open": {"post": _op(
+                "Open the year (admin): a draft sheet per unit; 422 total_mismatch or invalid_org; "
+                "409 year_opened the second time", "201", params=[_path("year")],
+                errors=(401, 403, 404, 409, 422))},
             "/years/{year}/scheme": {"get": _op("The year's scheme: items, offices, rules",
                                                 params=[_path("year")], errors=(401, 404))},
             "/years/{year}/settings": {
@@ -195,11 +213,25 @@ def document() -> dict:
                            "409 year_opened for every key but office_hours once a sheet of the year has left draft",
                            body="#/components/schemas/YearSettings", params=[_path("year")],
                            errors=(400, 401, 403, 404, 409, 422))},
+            "/years/{year}/targets/{unit}": {
+                "get": _op("A unit's target letter (目标责任书) of the year: year, unit, items (code, title, points); "
+                           "empty items without a letter; 404 unless the caller may read the unit's sheet",
+                           params=[_path("year"), _path("unit", "string")], errors=(401, 404)),
+                "put": _op("Set the letter (the offices responsible for the targets item, or the admin): items "
+                           "(title, points) adding up to the item's standard (422 targets_total); titles non-empty "
+                           "and distinct, points > 0; an empty list removes it; 409 once the unit's sheet has left "
+                           "draft", body="#/components/schemas/TargetLetter",
+                           params=[_path("year"), _path("unit", "string")], errors=(400, 401, 403, 404, 409, 422))},
             "/sheets": {"get": _op("Sheets the caller may see", params=[_YEAR_Q], errors=(400, 401))},
             "/sheets/{id}": {"get": _op("One sheet with rows, totals and allowed actions",
                                         params=[_path("id")], errors=(401, 404))},
             "/sheets/{id}/items/{code}": {"put": _op(
                 "Self score and reason (draft, the unit) or review score and reason (gate_review, the gate)",
+                body="#/components/schemas/RowEdit", params=[_path("id"), _path("code", "string")])},
+            "/sheets/{id}/targets/{code}": {"put": _op(
+                "One target of the unit's letter (目标责任书), with the rights and rules of an item row: "
+                "self score and reason (draft, the unit) or review score and reason (gate_review, the gate); "
+                "a score above the target's points → 422 score_above_standard; an unknown target → 404",
                 body="#/components/schemas/RowEdit", params=[_path("id"), _path("code", "string")])},
             "/sheets/{id}/key-deduction": {"put": _op(
                 "重点指标扣分 (gate_review, the gate unit)", body="#/components/schemas/KeyDeduction",
@@ -257,9 +289,10 @@ def document() -> dict:
             "/deductions/{id}/history": {"get": _op("The record's history", params=[_path("id")], errors=(401, 404))},
             # OA sign-in timeliness (附件5) and the admin's working-day calendar
             "/oa-documents": {
-                "post": _also(_op("Enter or push a document with its recipients; the same `oa_id` updates it (200)",
-                                  "201", "#/components/schemas/OaDocument", errors=(400, 401, 403, 422)),
-                              "200", "a document with this oa_id existed: updated"),
+                "post": _op("Enter or push a document with its recipients; the same `oa_id`, or the same "
+                            "title, kind and sending time, again → 409 duplicate_document (`error.document` names "
+                            "it; correct it with PUT)", "201", "#/components/schemas/OaDocument",
+                            errors=(400, 401, 403, 409, 422)),
                 "get": _op("Documents (offices responsible for 信息管理, leaders, viewers, admins)",
                            params=[_YEAR_Q], errors=(400, 401, 403))},
             "/oa-documents/{id}": {
@@ -267,6 +300,21 @@ def document() -> dict:
                 "put": _op("Update a document (e.g. sign-ins pushed later)", body="#/components/schemas/OaDocumentEdit",
                            params=[_path("id")]),
                 "delete": _op("Delete a document", "204", params=[_path("id")], errors=(401, 403, 404, 409, 422))},
+            "/oa-documents/{id}/excuse": {"post": _op(
+                "Excuse one late or missing sign-in with its reason (the 信息管理 office, not for its own unit; "
+                "the admin); `excused`: false takes it back", body="#/components/schemas/OaExcuse",
+                params=[_path("id")])},
+            "/staff": {
+                "get": _op("Staff lists: people without accounts (a unit its own; 信息管理 and leaders every unit's)",
+                           params=[{"name": "unit", "in": "query", "required": False, "schema": {"type": "string"}}],
+                           errors=(401, 422)),
+                "post": _op("Put someone on a unit's staff list (the unit, the 信息管理 office, the admin); "
+                            "409 staff_exists", "201", "#/components/schemas/StaffMember",
+                            errors=(400, 401, 403, 409, 422))},
+            "/staff/{id}": {"delete": _op("Take someone off a staff list", "204", params=[_path("id")],
+                                          errors=(401, 403, 404))},
+            "/staff/import": {"post": _upload("Import staff lists from .xlsx/.csv (科室, 姓名): all rows or none",
+                                              errors=(400, 401, 403, 413, 422))},
             "/oa-documents/import": {"post": _upload(
                 "Import sign-ins from .xlsx/.csv (multipart `file`): all rows or none; 422 lists bad `rows`",
                 errors=(400, 401, 403, 413, 422))},
@@ -379,12 +427,21 @@ def document() -> dict:
                 "Deduction": {"type": "object", "required": ["year", "unit", "rule", "date"], "properties": {
                     "year": _YEAR, "unit": {"type": "string"}, "rule": {"type": "string"},
                     "count": {"type": "integer", "minimum": 1}, "date": {"type": "string", "format": "date"},
-                    "people": _TEXT, "note": _TEXT},
+                    "people": _TEXT, "note": _TEXT,
+                    "target": {"type": ["string", "null"], "description": "the target code a record under the "
+                               "target rule names (required for a unit with a target letter)"}},
                     "examples": [{"year": 2018, "unit": "szc", "rule": "info_mgmt-3", "count": 1,
                                   "date": "2018-03-05", "people": "张三", "note": "会议通知超时签收"}]},
                 "DeductionEdit": {"type": "object", "required": ["version"], "properties": {
                     "version": {"type": "integer"}, "rule": {"type": "string"}, "count": {"type": "integer"},
-                    "date": {"type": "string", "format": "date"}, "people": _TEXT, "note": _TEXT}},
+                    "date": {"type": "string", "format": "date"}, "people": _TEXT, "note": _TEXT,
+                    "target": {"type": ["string", "null"]}}},
+                "TargetLetter": {"type": "object", "required": ["items"], "properties": {
+                    "items": {"type": "array", "maxItems": 100, "items": {
+                        "type": "object", "required": ["title", "points"], "properties": {
+                            "title": {"type": "string", "minLength": 1, "maxLength": 300}, "points": _POINTS}}}},
+                    "examples": [{"items": [{"title": "完成老旧小区改造", "points": "18"},
+                                            {"title": "新建保障房500套", "points": "12"}]}]},
                 "Withdraw": {"type": "object", "required": ["version", "comment"], "properties": {
                     "version": {"type": "integer"}, "comment": {"type": "string"}}},
                 "OaDocument": {"type": "object", "required": ["title", "kind", "sent_at", "recipients"],
@@ -393,9 +450,27 @@ def document() -> dict:
                                              "kind": "meeting", "sent_at": "2018-03-05T09:00:00+08:00",
                                              "recipients": [{"username": "szc.staff",
                                                              "signed_at": "2018-03-05T10:30:00+08:00"}]}]},
+                "OaExcuse": {"type": "object", "properties": {
+                    "recipient": {"type": ["string", "integer"], "description": "its id, username or name"},
+                    "reason": {"type": "string"}, "excused": {"type": "boolean"}}},
+                "StaffMember": {"type": "object", "required": ["unit", "name"], "properties": {
+                    "unit": {"type": "string"}, "name": {"type": "string", "minLength": 1, "maxLength": 100}}},
                 "OaDocumentEdit": {"type": "object", "properties": _OA_FIELDS,
                                    "description": "any fields of OaDocument; the others stay, recipients replace "
                                                   "the list"},
+                "YearNew": {"type": "object", "required": ["year"], "properties": {
+                    "year": {"type": "integer"}, "copy_from": {"type": "integer"}}},
+                "UnitEdit": {"type": "object", "properties": {
+                    "name": {"type": "string"}, "aliases": {"type": "array", "items": {"type": "string"}},
+                    "gate_unit": {"type": "string", "description": "a unit code of the year"},
+                    "leader": {"type": "string", "description": "a leader's username"}}},
+                "ItemEdit": {"type": "object", "properties": {
+                    "name": {"type": "string"}, "standard": _POINTS, "method": {"type": "string"},
+                    "responsible": {"type": "array", "items": {"type": "string"}},
+                    "cooperating": {"oneOf": [{"const": "all"}, {"type": "array", "items": {"type": "string"}}]},
+                    "rules": {"type": "array", "items": {"type": "object", "properties": {
+                        "id": {"type": "string"}, "text": {"type": "string"},
+                        "kind": {"enum": ["per_occurrence", "zeroing", "target"]}, "points": _POINTS}}}}},
                 "YearSettings": {"type": "object", "additionalProperties": False, "properties": {
                     "office_hours": {"type": "array", "minItems": 1, "items": {
                         "type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "string"}},

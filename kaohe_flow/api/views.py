@@ -4,9 +4,9 @@ from flask import g, jsonify, request
 from ..audit.service import steps_of
 from ..errors import BadRequest, Invalid
 from ..timeutil import parse_year
-from ..extensions import db
 from ..org import service as org_service
-from ..org.models import Unit
+from ..org import chart
+from ..scheme import years
 from ..org.queries import resolve_unit
 from ..security import events as security_log
 from ..security.throttle import TooManyAttempts
@@ -80,14 +80,14 @@ def me():
 
 @bp.get("/units")
 def units():
-    rows = db.session.scalars(db.select(Unit).order_by(Unit.position))
-    return jsonify({"items": [unit_json(u) for u in rows]})
+    _year, places = years.org_of(_year_arg())
+    return jsonify({"items": [unit_json(p) for p in places]})
 
 
 @bp.get("/years/<year:year>/scheme")
 def scheme(year):
-    codes = list(db.session.scalars(db.select(Unit.code).order_by(Unit.position)))
-    return jsonify(scheme_json(queries.scheme_for(year), codes))
+    found = queries.scheme_for(year)
+    return jsonify(scheme_json(found, [u.code for u in chart.units_of(year)]))
 
 
 @bp.get("/sheets")

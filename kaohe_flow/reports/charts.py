@@ -38,7 +38,7 @@ def bar_chart(rows, scheme_total: Decimal = Decimal(100)) -> dict:
         else:
             note = f"{STATE_LABELS.get(r.state, r.state)}，未排名"
         bars.append({
-            "y": TOP + n * (BAR_H + GAP), "label": r.unit.name, "width": _px(length),
+            "y": TOP + n * (BAR_H + GAP), "label": r.unit_name, "width": _px(length),
             "value": fmt_points(r.total), "note": note, "final": r.ranked, "rank": r.rank,
         })
     ticks = []

@@ -38,7 +38,7 @@ def sheet_pdf(user, sheet_id: int):
     """The sheet as 附件3, A4 PDF."""
     v = sheet_view(user, sheet_id)
     data = render_pdf("print/sheet.html", v=v)
-    return attachment(data, PDF, f"{v.sheet.year}年{v.sheet.unit.name}考核计分表.pdf")
+    return attachment(data, PDF, f"{v.sheet.year}年{v.sheet.unit_name}考核计分表.pdf")
 
 
 def year_xlsx(user, year: int):

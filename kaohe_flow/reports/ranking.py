@@ -33,6 +33,10 @@ class RankRow:
         return self.sheet.unit
 
     @property
+    def unit_name(self) -> str:
+        return self.sheet.unit_name
+
+    @property
     def state(self) -> str:
         return self.sheet.state
 

@@ -132,6 +132,21 @@ def open_problems(year: int) -> list[str]:
             problems.append(f"{place.name}的分管领导 {place.leader.username} 已停用或不再是分管领导")
     if not chart.chart(year):
         problems.append(f"{year}年度没有被考核单位")
+    return problems + letter_problems(year)
+
+
+def letter_problems(year: int) -> list[str]:
+    """Target letters entered before a change to the `targets` standard (附件2 逐项赋分)."""
+    from ..targets.queries import letters, total
+
+    scheme = _scheme(year)
+    item = scheme.item("targets") if scheme else None
+    problems = []
+    for unit_id, targets in (letters(year).items() if item is not None else []):
+        if total(targets) != item.standard:
+            place = chart.place(year, unit_id)
+            problems.append(f"{place.name if place else unit_id}的目标责任书合计 {fmt_points(total(targets))} 分，"
+                            f"与“{item.name}”标准分值 {fmt_points(item.standard)} 分不符")
     return problems
 
 
@@ -430,7 +445,9 @@ def _set_rules(scheme: Scheme, item: SchemeItem, raw, year: int) -> None:
             raise Invalid(str(exc), "invalid_scheme") from None
         if points < 0:
             raise Invalid(f"第 {n} 条计分规则的分值不能为负数", "invalid_scheme")
-        flat = rule.get("flat", False)
+        # Without `flat`, a rule keeps what it was (a form or a client that does not know it).
+        kept = next((r.flat for r in item.rules if r.code == rid), False)
+        flat = rule.get("flat", kept)
         if flat not in (True, False) or (flat and rule["kind"] != "per_occurrence"):
             raise Invalid(f"第 {n} 条计分规则：“只扣一次”只用于按次扣分的规则", "invalid_scheme")
         specs.append((rid, text, rule["kind"], points, flat))
@@ -469,9 +486,12 @@ def open_year(user, year: int) -> int:
     if added != total:
         raise Invalid(f"各考核项目标准分值合计 {fmt_points(added)} 分，与方案总分 {fmt_points(total)} 分不符，"
                       f"请先调整项目分值", "total_mismatch")
-    problems = open_problems(year)
+    letters = letter_problems(year)
+    problems = [p for p in open_problems(year) if p not in letters]
     if problems:
         raise Invalid("组织架构不完整：" + "；".join(problems), "invalid_org")
+    if letters:
+        raise Invalid("目标责任书与考核方案不符：" + "；".join(letters), "targets_total")
     try:
         created = create_drafts(year)
     except IntegrityError:  # opened by another admin a moment ago

@@ -5,6 +5,7 @@ from werkzeug.exceptions import HTTPException
 from .. import access
 from ..extensions import db, login_manager
 from ..org.models import ROLE_LABELS
+from ..org.queries import person_name, unit_name
 from ..points import fmt_points
 from ..security.sessions import user_for_session
 from ..timeutil import local_display
@@ -37,6 +38,9 @@ def init_app(app):
 
     app.jinja_env.filters["points"] = lambda v: fmt_points(v) if v is not None else ""
     app.jinja_env.filters["localtime"] = local_display
+    # People read names, not login names or unit codes (issue 10, 10).
+    app.jinja_env.filters["person"] = person_name
+    app.jinja_env.filters["unit_name"] = unit_name
     app.jinja_env.globals.update(
         STATE_LABELS=STATE_LABELS, ACTION_LABELS=ACTION_LABELS, ROLE_LABELS=ROLE_LABELS,
         CAPACITY_LABELS=CAPACITY_LABELS, may_administer=access.is_admin,
@@ -79,3 +83,5 @@ from . import report_views  # noqa: E402,F401
 from . import year_views  # noqa: E402,F401
 from . import admin_views  # noqa: E402,F401
 from . import account_views  # noqa: E402,F401
+from . import staff_views  # noqa: E402,F401
+from . import target_views  # noqa: E402,F401

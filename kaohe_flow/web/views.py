@@ -116,9 +116,11 @@ def save_rows(sheet_id):
     changes = _changed_rows(request.form)
     typed = {"kind": kind, "rows": changes, "comment": request.form.get("comment", "")}
     version = form_version()
+    saved = None
     try:
         if changes:
-            version = sheets.update_rows(current_user, sheet_id, kind, version, changes).version
+            saved = sheets.update_rows(current_user, sheet_id, kind, version, changes)
+            version = saved.version
         if then:
             sheets.fire_action(current_user, sheet_id, then, {"version": version, "comment": typed["comment"]})
     except ServiceError as exc:
@@ -129,7 +131,8 @@ def save_rows(sheet_id):
     if then:
         flash(ACTION_DONE[then], "success")
     else:
-        flash("已保存" if changes else "没有修改", "success" if changes else "info")
+        flash(queries.after_save(current_user, saved, kind) if saved is not None else "没有修改",
+              "success" if changes else "info")
     return redirect(url_for("web.sheet_page", sheet_id=sheet_id))
 
 

@@ -117,3 +117,9 @@ def test_the_pages_keep_a_list_and_excuse_a_case(api, client):
     r = office.post(f"/oa/documents/{did}/excuse?year=2018", data={"recipient": recipient["id"], "reason": "病假"})
     assert r.status_code == 302 and oa_records(api) == []
     assert "已免除扣分" in office.get("/oa?year=2018").get_data(as_text=True)
+
+
+def test_a_staff_id_no_row_can_have_is_an_unknown_recipient(api):
+    for staff_id in (0, -3, 740150916342):
+        r = push(api, [{"staff_id": staff_id, "signed_at": None}])
+        assert (r.status_code, r.get_json()["error"]["code"]) == (422, "unknown_recipient")

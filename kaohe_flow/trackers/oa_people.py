@@ -22,6 +22,7 @@ from .oa_models import StaffMember
 
 OA_ITEM = "info_mgmt"
 MAX_NAME = 100
+MAX_ID = 2**31 - 1  # an id no row can have is nobody, never a database error
 
 
 def _item():
@@ -51,7 +52,7 @@ def _key(entry, n: int, accounts: set[str]) -> tuple:
     username, name, unit_name = entry.get("username"), entry.get("name"), entry.get("unit")
     staff_id = entry.get("staff_id")
     if isinstance(staff_id, int) and not isinstance(staff_id, bool):
-        if db.session.get(StaffMember, staff_id) is None:
+        if not 1 <= staff_id <= MAX_ID or db.session.get(StaffMember, staff_id) is None:
             raise Invalid(f"第 {n} 个接收人：人员名单上没有编号 {staff_id}", "unknown_recipient")
         return ("staff", staff_id)
     if isinstance(username, str) and username.strip():

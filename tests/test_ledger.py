@@ -162,3 +162,18 @@ def test_a_flat_rule_takes_no_count_above_one(api):
     rules = {x["id"]: x for i in api.as_("szc").get("/api/v1/years/2018/scheme").get_json()["items"]
              for x in i["rules"]}
     assert rules["study-4"]["flat"] is True and rules["study-2"]["flat"] is False
+
+
+def test_an_old_record_under_a_flat_rule_keeps_its_note_correctable(api, app):
+    """A record made before the rule was marked flat (count 2) is corrected, not stuck."""
+    r = api.as_("dwb").post("/api/v1/deductions", json={"year": 2018, "unit": "szc", "rule": "study-4",
+                                                        "date": "2018-05-08"})
+    rid = r.get_json()["id"]
+    with app.app_context():
+        from kaohe_flow.extensions import db
+        from kaohe_flow.ledger.models import DeductionRecord
+
+        db.session.execute(db.update(DeductionRecord).where(DeductionRecord.id == rid).values(count=2, version=9))
+        db.session.commit()
+    fix = api.as_("dwb").put(f"/api/v1/deductions/{rid}", json={"version": 9, "note": "补充说明"})
+    assert fix.status_code == 200, fix.get_json()

@@ -123,3 +123,26 @@ def test_a_staff_id_no_row_can_have_is_an_unknown_recipient(api):
     for staff_id in (0, -3, 740150916342):
         r = push(api, [{"staff_id": staff_id, "signed_at": None}])
         assert (r.status_code, r.get_json()["error"]["code"]) == (422, "unknown_recipient")
+
+
+def test_an_account_and_an_outsider_of_one_name_on_one_document_is_refused(api):
+    did = push(api, [{"username": "rjk", "signed_at": None}]).get_json()["id"]
+    r = api.as_("bgs.staff").put(f"/api/v1/oa-documents/{did}", json={
+        "recipients": [{"username": "rjk", "signed_at": None}, {"name": "rjk", "external": True, "signed_at": None}]})
+    assert (r.status_code, r.get_json()["error"]["code"]) == (422, "invalid_recipient")
+
+
+def test_someone_taken_off_the_list_receives_no_new_document_but_keeps_the_old(api):
+    member = add_staff(api, "张伟").get_json()
+    did = push(api, [{"staff_id": member["id"], "signed_at": LATE}]).get_json()["id"]
+    assert api.as_("kfb").delete(f"/api/v1/staff/{member['id']}").status_code == 204
+    r = push(api, [{"staff_id": member["id"], "signed_at": None}], title="另一份通知")
+    assert (r.status_code, r.get_json()["error"]["code"]) == (422, "unknown_recipient")
+    fixed = api.as_("bgs.staff").put(f"/api/v1/oa-documents/{did}", json={"title": "更正后的标题"})
+    assert fixed.status_code == 200 and fixed.get_json()["recipients"][0]["username"] is None
+
+
+def test_who_may_excuse_is_asked_before_which_recipient(api):
+    did = push(api, [{"username": "rgz", "signed_at": LATE}]).get_json()["id"]
+    r = api.as_("director").post(f"/api/v1/oa-documents/{did}/excuse", json={"recipient": "nobody", "reason": "x"})
+    assert r.status_code == 403

@@ -1,6 +1,8 @@
 """Years (issue 7): a new year is made from the last — its org chart, scheme, quotas and
 settings copied — edited as the data files are checked, and opened once its items add up to
 the scheme's total; 2018's sheets, gates and history never move."""
+from decimal import Decimal
+
 import pytest
 import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
@@ -286,3 +288,48 @@ def test_a_target_letter_that_no_longer_adds_up_keeps_the_year_closed(api):
     assert put_item(api, "targets", standard="30").status_code == 200
     assert put_item(api, "charity", standard="2").status_code == 200
     assert open_(api).status_code == 201
+
+
+def test_not_now_comes_before_what_is_wrong_on_an_opened_year(api):
+    """409 year_opened before 422: 2018 is open, whatever the body says."""
+    assert error(put_item(api, "team", year=2018, colour="red"))[:2] == (409, "year_opened")
+    assert error(put_unit(api, "bgs", year=2018, gate_unit="bgs"))[:2] == (409, "year_opened")
+    assert put_unit(api, "bgs", year=2018, gate_unit="rjk").status_code == 200  # unchanged: no edit
+
+
+def test_who_comes_before_what_and_a_whole_number_year_is_a_year(api):
+    r = api.as_("szc").post("/api/v1/years", data="not json", content_type="application/json")
+    assert r.status_code == 403
+    assert api.as_("admin").post("/api/v1/years", data="not json", content_type="application/json").status_code == 400
+    assert api.as_("admin").post("/api/v1/years", json={"year": 2019.0, "copy_from": 2018}).status_code == 201
+
+
+def test_the_migrations_freeze_final_sheets_and_mark_flat_rules_in_a_database_with_data(empty_database_url):  # noqa: F811
+    """0012 and 0013 on a database holding 2018 with a final sheet, its granted bonus and a cap."""
+    app = make_app(empty_database_url)
+    with app.app_context():
+        upgrade(revision="0011")
+        with db.engine.begin() as conn:
+            run = lambda sql, **kw: conn.execute(sa.text(sql), kw)
+            run("INSERT INTO units (id, code, name, aliases, position) VALUES (1, 'bgs', '办公室', '[]', 0)")
+            run("INSERT INTO schemes (id, year, total, categories) VALUES (1, 2018, 100, '[]')")
+            run("INSERT INTO scheme_items (id, scheme_id, code, name, sheet_label, category, standard, content, "
+                "method, position, cooperating_all) VALUES (1, 1, 'study', '学习教育', '学习教育', 'basic', 4, '', '', 0, "
+                "false)")
+            run("INSERT INTO rules (id, item_id, code, text, kind, points, position) VALUES "
+                "(1, 1, 'study-4', '无科室学习笔记扣2分', 'per_occurrence', 2, 0), "
+                "(2, 1, 'study-2', '每人次扣1分', 'per_occurrence', 1, 1)")
+            run("INSERT INTO year_settings (year, \"values\", version) VALUES (2018, '{\"bonus_cap\": \"1\"}', 1)")
+            run("INSERT INTO sheets (id, unit_id, year, state, version, key_deduction, key_deduction_reason, "
+                "gate_touched, updated_at) VALUES (1, 1, 2018, 'final', 3, 0, '', true, '2018-12-30 10:00:00+08')")
+            run("INSERT INTO bonus_applications (id, unit_id, year, state, version, project, points_requested, "
+                "points_granted, opinion, gate_touched, updated_at) VALUES "
+                "(1, 1, 2018, 'final', 5, '获奖', 2, 1.5, '同意', true, '2018-12-01 10:00:00+08')")
+        upgrade()
+        with db.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT bonus_final FROM sheets WHERE id = 1")).scalar() == Decimal("1")
+            assert dict(conn.execute(sa.text("SELECT code, flat FROM rules")).all()) == {
+                "study-4": True, "study-2": False}
+        downgrade(revision="0011")
+        downgrade(revision="base")
+        db.engine.dispose()

@@ -14,7 +14,7 @@ from .views import _year_arg
 def document_json(document: OaDocument) -> dict:
     return {"id": document.id, "oa_id": document.oa_id, "title": document.title, "kind": document.kind,
             "sent_at": local_iso(document.sent_at), "year": document.year,
-            "recipients": [{"id": r.id, **oa.recipient_ref(r), "signed_at": local_iso(r.signed_at),
+            "recipients": [{"id": r.id, "username": None, **oa.recipient_ref(r), "signed_at": local_iso(r.signed_at),
                             "excused_reason": r.excused_reason}
                            for r in document.recipients]}
 

@@ -133,7 +133,8 @@ def update(user, record_id: int, payload: dict) -> DeductionRecord:
         changes["target"] = _target(record.year, record.unit, rule, payload.get("target", kept))
     if "count" in payload:
         changes["count"] = _count(payload["count"])
-    _flat_once(changes.get("rule", record.rule), changes.get("count", record.count))
+    if "rule" in changes or "count" in changes:  # an old record's note or date stays correctable
+        _flat_once(changes.get("rule", record.rule), changes.get("count", record.count))
     if "date" in payload:
         changes["day"] = _day(payload["date"], record.year)
     for key, label in (("people", "涉及人员"), ("note", "说明")):

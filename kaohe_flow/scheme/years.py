@@ -188,19 +188,21 @@ def create_year(user, payload) -> dict:
     from_scheme = _scheme(source)
     if from_scheme is None:
         raise Invalid(f"{source}年度没有考核方案，不能作为模板", "unknown_year")
-    for place in chart.chart(source).values():
-        db.session.add(YearUnit(year=year, unit_id=place.unit_id, name=place.name,
-                                aliases=list(place.aliases or []), position=place.position,
-                                gate_unit_id=place.gate_unit_id, leader_id=place.leader_id))
-    db.session.add(_copy_scheme(from_scheme, year))
-    settings.copy_settings(source, year)
     from ..trackers.info_quotas import copy_quotas
 
-    copy_quotas(source, year)
-    record_change(user, "year_created", f"year:{year}", None,
-                  {"year": year, "copy_from": source, "units": len(chart.chart(source))})
+    places = list(chart.chart(source).values())
     try:
+        with db.session.no_autoflush:  # one flush below: a clash is the year_exists race, not a 500
+            for place in places:
+                db.session.add(YearUnit(year=year, unit_id=place.unit_id, name=place.name,
+                                        aliases=list(place.aliases or []), position=place.position,
+                                        gate_unit_id=place.gate_unit_id, leader_id=place.leader_id))
+            db.session.add(_copy_scheme(from_scheme, year))
+            copy_quotas(source, year)
+            record_change(user, "year_created", f"year:{year}", None,
+                          {"year": year, "copy_from": source, "units": len(places)})
         db.session.flush()
+        settings.copy_settings(source, year)
     except IntegrityError:  # another admin made the same year a moment ago
         raise Conflict(f"{year}年度已经存在", "year_exists") from None
     _forget(year)
@@ -260,6 +262,10 @@ def update_unit(user, year: int, code: str, payload) -> YearUnit:
     if not exists(year):
         raise NotFound(f"没有{year}年度")
     place = place_of(year, code)
+    if "gate_unit" in payload and is_opened(year):  # not now (409) before what is wrong (422)
+        current = place.gate_unit.code if place.gate_unit else None
+        if payload["gate_unit"] != current:
+            raise Conflict(f"{year}年度考核已开启，扎口科室不能再改", "year_opened")
     unknown = set(payload) - {"name", "aliases", "gate_unit", "leader", "version"}
     if unknown:
         raise Invalid(f"不能修改：{'、'.join(sorted(unknown))}（可改 name、aliases、gate_unit、leader）", "invalid_org")
@@ -278,8 +284,6 @@ def update_unit(user, year: int, code: str, payload) -> YearUnit:
             raise Invalid(f"{year}年度没有代码为 {gate} 的单位，不能作为扎口科室", "invalid_org")
         if gate == code:
             raise Invalid(f"{place.name}不能扎口考核自己（附件1）", "invalid_org")
-        if by_code[gate].unit_id != place.gate_unit_id and is_opened(year):
-            raise Conflict(f"{year}年度考核已开启，扎口科室不能再改", "year_opened")
         place.gate_unit_id = by_code[gate].unit_id
     if "leader" in payload:
         place.leader_id = _leader(payload["leader"]).id if payload["leader"] not in (None, "") else None
@@ -308,7 +312,7 @@ def _refreshed(place: YearUnit) -> YearUnit:
 
 
 def _leader(username) -> User:
-    if not isinstance(username, str):
+    if not isinstance(username, str) or "\x00" in username or len(username) > 64:
         raise Invalid("分管领导必须是用户名", "invalid_org")
     user = db.session.scalar(db.select(User).filter_by(username=username.strip()))
     if user is None or not user.active or not user.has_role("leader"):
@@ -344,11 +348,11 @@ def update_item(user, year: int, code: str, payload) -> SchemeItem:
     item = scheme.item(code)
     if item is None:
         raise NotFound(f"{year}年度考核方案中没有项目“{code}”", "no_such_item")
+    if is_opened(year):  # not now (409) before what is wrong with the body (422)
+        raise Conflict(f"{year}年度考核已开启，考核方案不能再改", "year_opened")
     unknown = set(payload) - {"name", "standard", "method", "responsible", "cooperating", "rules", "version"}
     if unknown:
         raise Invalid(f"不能修改：{'、'.join(sorted(unknown))}", "invalid_scheme")
-    if is_opened(year):
-        raise Conflict(f"{year}年度考核已开启，考核方案不能再改", "year_opened")
     before = item_values(item)
     units = {p.unit.code: p.unit for p in chart.chart(year).values()}
     if "name" in payload:

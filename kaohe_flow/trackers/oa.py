@@ -83,7 +83,7 @@ def may_read_documents(user, year: int | None = None) -> bool:
     return access.can_read_oa_documents(user, _item(year or current_app.config["CURRENT_YEAR"]))
 
 
-def _document_fields(payload: dict) -> dict:
+def _document_fields(payload: dict, existing: frozenset = frozenset()) -> dict:
     title = steps.clean_text(payload.get("title"), "文件标题", limit=500)
     if not title:
         raise Invalid("请填写文件标题（title）", "title_required")
@@ -95,13 +95,17 @@ def _document_fields(payload: dict) -> dict:
     if not isinstance(recipients, list) or not recipients or len(recipients) > MAX_RECIPIENTS:
         raise Invalid("接收人（recipients）必须是非空列表", "recipients_required")
     seen = {}
-    for key, entry in oa_people.resolve(recipients):
+    for key, entry in oa_people.resolve(recipients, keep=existing):
         who = oa_people.label(key)
         signed = entry.get("signed_at")
         signed_at = parse_time(signed, f"{who} 的签收时间") if signed not in (None, "") else None
         if signed_at is not None and signed_at < sent_at:
             raise Invalid(f"{who} 的签收时间早于发送时间", "invalid_time")
         seen[key] = signed_at
+    stored = [ref for kind, ref in seen if kind != "staff"]
+    if len(stored) != len(set(stored)):  # an account and an outsider of the same name
+        twice = next(name for name in stored if stored.count(name) > 1)
+        raise Invalid(f"接收人“{twice}”出现了两次（一次为账号，一次为外部人员）", "invalid_recipient")
     oa_id = payload.get("oa_id")
     if oa_id is not None and (not isinstance(oa_id, (str, int)) or isinstance(oa_id, bool)
                               or len(str(oa_id)) > 100 or "\x00" in str(oa_id)):
@@ -250,7 +254,8 @@ def update_document(user, document_id: int, payload: dict) -> OaDocument:
     if not isinstance(payload, dict):
         raise BadRequest("请求体必须是 JSON 对象", "malformed_json")
     access.require(access.can_change_oa(user, _item(document.year)))
-    fields = _document_fields({**document_payload(document), **payload})
+    fields = _document_fields({**document_payload(document), **payload},
+                              existing=frozenset(r.key for r in document.recipients))
     _check_own_unit(user, document, fields)
     before = _snapshot(document)
     old_year = document.year
@@ -568,6 +573,7 @@ def excuse(user, document_id: int, payload) -> OaDocument:
     excuses one case — 附件2 charges only 无故 and 影响工作 ones — with the reason, kept in the
     document's history; `"excused": false` takes an excuse back. Not for one's own unit."""
     document = get_document(user, document_id)
+    access.require(access.can_excuse_oa(user, _item(document.year), []))  # who, before what
     if not isinstance(payload, dict):
         raise BadRequest("请求体必须是 JSON 对象", "malformed_json")
     recipient = _recipient_of(document, payload.get("recipient"))

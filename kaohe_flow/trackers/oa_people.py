@@ -9,6 +9,7 @@ says `"external": true` — an outsider is listed and charges nobody.
 Recipients are matched by a key: ("user", username), ("staff", staff id), ("external", name).
 """
 from flask import current_app
+from sqlalchemy.exc import IntegrityError
 
 from .. import access
 from ..errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, ServiceError
@@ -33,26 +34,29 @@ def _item():
 # ------------------------------------------------------------------------------ recipients
 
 
-def resolve(entries: list) -> list[tuple[tuple, dict]]:
+def resolve(entries: list, keep: frozenset = frozenset()) -> list[tuple[tuple, dict]]:
     """Each entry of a document's `recipients` as (key, entry), in order; 422 for one that names
-    nobody. Accounts are looked up in one query."""
-    names = {e["username"].strip() for e in entries
-             if isinstance(e, dict) and isinstance(e.get("username"), str) and e["username"].strip()}
+    nobody. Accounts are looked up in one query. `keep`: the document's recipients already
+    (someone taken off a staff list since stays on the documents they received)."""
+    names = {e["username"].strip() for e in entries  # text the database cannot hold is refused per entry
+             if isinstance(e, dict) and isinstance(e.get("username"), str) and e["username"].strip()
+             and "\x00" not in e["username"] and len(e["username"].strip()) <= 64}
     accounts = set(db.session.scalars(db.select(User.username).where(User.username.in_(names)))) if names else set()
     out = []
     for n, entry in enumerate(entries, 1):
-        out.append((_key(entry, n, accounts), entry))
+        out.append((_key(entry, n, accounts, keep), entry))
     return out
 
 
-def _key(entry, n: int, accounts: set[str]) -> tuple:
+def _key(entry, n: int, accounts: set[str], keep: frozenset = frozenset()) -> tuple:
     if not isinstance(entry, dict):
         raise Invalid(f"第 {n} 个接收人格式不对", "invalid_recipient")
     external = entry.get("external") is True
     username, name, unit_name = entry.get("username"), entry.get("name"), entry.get("unit")
     staff_id = entry.get("staff_id")
     if isinstance(staff_id, int) and not isinstance(staff_id, bool):
-        if not 1 <= staff_id <= MAX_ID or db.session.get(StaffMember, staff_id) is None:
+        member = db.session.get(StaffMember, staff_id) if 1 <= staff_id <= MAX_ID else None
+        if member is None or not (member.active or ("staff", staff_id) in keep):
             raise Invalid(f"第 {n} 个接收人：人员名单上没有编号 {staff_id}", "unknown_recipient")
         return ("staff", staff_id)
     if isinstance(username, str) and username.strip():
@@ -165,6 +169,10 @@ def add_staff(user, payload) -> StaffMember:
     if not isinstance(payload, dict):
         raise BadRequest("请求体必须是 JSON 对象", "malformed_json")
     member = _add(user, _unit_for(payload.get("unit")), payload.get("name"))
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same person added by someone else a moment ago
+        raise Conflict(f"人员名单上已有“{member.name}”", "staff_exists") from None
     db.session.commit()
     return member
 

@@ -41,7 +41,8 @@ def upgrade():
         points = granted.get((unit_id, year), Decimal(0)).quantize(Decimal('0.01'))
         if caps.get(year) is not None:
             points = min(points, caps[year])
-        conn.execute(sa.text('UPDATE sheets SET bonus_final = :p WHERE id = :i'), {'p': points, 'i': sheet_id})
+        conn.execute(sa.text('UPDATE sheets SET bonus_final = :p WHERE id = :i')
+                     .bindparams(sa.bindparam('p', type_=sa.Numeric(7, 2))), {'p': points, 'i': sheet_id})
 
 
 def downgrade():

@@ -199,6 +199,13 @@ def document() -> dict:
                 "Change an item of the year's scheme (admin) until the year opens; 422 invalid_scheme; "
                 "409 year_opened", body="#/components/schemas/ItemEdit",
                 params=[_path("year"), _path("code", "string")])},
+            "/years/{year}/info-quotas": {
+                "get": _op("The year's 附件4 quotas: units, gov_affairs (unit code → {per_month} or {per_year} "
+                           "or null), gov_default, extras, district_offices_per_year", params=[_path("year")],
+                           errors=(401, 404)),
+                "put": _op("Change the year's quotas (admin); 422 invalid_quotas; 409 year_opened once a sheet "
+                           "of the year has left draft", body="#/components/schemas/InfoQuotas",
+                           params=[_path("year")])},
             "/years/{year}/open": {"post": _op(
                 "Open the year (admin): a draft sheet per unit; 422 total_mismatch or invalid_org; "
                 "409 year_opened the second time", "201", params=[_path("year")],
@@ -450,6 +457,10 @@ def document() -> dict:
                                              "kind": "meeting", "sent_at": "2018-03-05T09:00:00+08:00",
                                              "recipients": [{"username": "szc.staff",
                                                              "signed_at": "2018-03-05T10:30:00+08:00"}]}]},
+                "InfoQuotas": {"type": "object", "properties": {
+                    "units": {"type": "object"}, "gov_affairs": {"type": "object"},
+                    "gov_default": {"type": ["object", "null"]}, "extras": {"type": "object"},
+                    "district_offices_per_year": {"type": "integer"}}},
                 "OaExcuse": {"type": "object", "properties": {
                     "recipient": {"type": ["string", "integer"], "description": "its id, username or name"},
                     "reason": {"type": "string"}, "excused": {"type": "boolean"}}},

@@ -4,6 +4,7 @@ from flask import g, jsonify, request
 
 from ..errors import BadRequest
 from ..scheme import settings, years
+from ..trackers import info_quota_edit
 from . import bp
 from .serialize import unit_json
 
@@ -59,3 +60,13 @@ def year_item_update(year, code):
 @bp.post("/years/<year:year>/open")
 def year_open(year):
     return jsonify({"created": years.open_year(g.api_user, year)}), 201
+
+
+@bp.get("/years/<year:year>/info-quotas")
+def year_info_quotas(year):
+    return jsonify(info_quota_edit.view(g.api_user, year))
+
+
+@bp.put("/years/<year:year>/info-quotas")
+def year_info_quotas_update(year):
+    return jsonify(info_quota_edit.update(g.api_user, year, _payload()))

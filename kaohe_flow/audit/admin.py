@@ -21,6 +21,7 @@ ACTION_LABELS = {
     "unit_changed": "修改单位",
     "item_changed": "修改考核项目",
     "settings_changed": "修改年度设置",
+    "info_quotas_changed": "修改信息报送指标",
     "year_opened": "开启年度考核",
     "targets_changed": "修改目标责任书",
     "calendar_changed": "修改工作日历",

@@ -84,4 +84,5 @@ from . import year_views  # noqa: E402,F401
 from . import admin_views  # noqa: E402,F401
 from . import account_views  # noqa: E402,F401
 from . import staff_views  # noqa: E402,F401
+from . import quota_views  # noqa: E402,F401
 from . import target_views  # noqa: E402,F401

@@ -281,7 +281,7 @@ def test_a_sheet_walks_from_draft_to_final_through_the_pages(browser, live_serve
         expect_flash(page, "success", "已保存")
         expect(page.locator("#subtotal")).to_have_text(points(subtotal))
 
-        key_form = page.locator("form.key-form")
+        key_form = page.locator(".key-form")
         key_form.locator("input[name=points]").fill(points(key_deduction))
         key_form.locator("textarea[name=reason]").fill("重点指标未按期完成")
         submit(page, key_form.get_by_role("button", name="保存扣分"))

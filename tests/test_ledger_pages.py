@@ -39,7 +39,10 @@ def test_the_sheet_says_why_a_point_was_lost(client, api, sheet_id):
     assert "为何扣分" in html and "2例，扣1分" in html
 
 
-def test_the_gate_review_starts_from_the_suggestion(client, api, sheet_id):
+def test_the_gate_starts_empty_and_takes_a_suggestion_with_one_click(client, api, sheet_id):
+    """Issue 10, 2: the 考评分 boxes are empty until the gate types or takes the suggestion; the
+    suggestion and its reasons stay in view; a click takes one row, another every empty row,
+    and what else was typed is saved with it."""
     from flow import Flow
 
     flow = Flow(api, sheet_id("szc"))
@@ -48,8 +51,38 @@ def test_the_gate_review_starts_from_the_suggestion(client, api, sheet_id):
     record(api, count=2)
     login(client, "gysyk")
     html = client.get(f"/sheets/{sheet_id('szc')}").get_data(as_text=True)
-    assert re.search(r'aria-label="信息管理考评分" value="4"', html)
-    assert "无故不登陆办公OA系统" in html
+    assert re.search(r'aria-label="信息管理考评分" value=""', html)
+    assert "无故不登陆办公OA系统" in html and "采用建议分" in html
+    form = {"kind": "review", "version": str(flow.version), "take": "info_mgmt",
+            "code": ["team", "info_mgmt"], "score-team": "1.5", "reason-team": "班子不够团结",
+            "shown-score-team": "", "shown-reason-team": "", "score-info_mgmt": "", "reason-info_mgmt": "",
+            "shown-score-info_mgmt": "", "shown-reason-info_mgmt": ""}
+    assert client.post(f"/sheets/{sheet_id('szc')}/rows", data=form).status_code == 302
+    rows = {i["code"]: i for i in flow.get()["items"]}
+    assert (rows["info_mgmt"]["review_score"], rows["team"]["review_score"]) == ("4", "1.5")
+    assert "无故不登陆办公OA系统" in rows["info_mgmt"]["review_reason"]
+    everything = {"kind": "review", "version": str(flow.version), "take": "*"}
+    assert client.post(f"/sheets/{sheet_id('szc')}/rows", data=everything).status_code == 302
+    rows = {i["code"]: i for i in flow.get()["items"]}
+    assert all(i["review_score"] is not None for i in rows.values())
+    assert rows["team"]["review_score"] == "1.5"  # a row already scored keeps its score
+
+
+def test_saving_the_key_deduction_keeps_the_typed_review_scores(client, api, sheet_id):
+    """Issue 10, 3: 保存扣分 saves the 考评分 typed on the same page too."""
+    from flow import Flow
+
+    flow = Flow(api, sheet_id("szc"))
+    flow.fill_self("szc")
+    flow.ok(flow.act("szc", "submit"))
+    login(client, "gysyk")
+    form = {"kind": "review", "version": str(flow.version), "code": ["team"], "score-team": "2",
+            "reason-team": "", "shown-score-team": "", "shown-reason-team": "", "points": "1",
+            "reason": "重点工作滞后"}
+    r = client.post(f"/sheets/{sheet_id('szc')}/key-deduction", data=form, follow_redirects=True)
+    assert "考评分和重点指标扣分已保存" in r.get_data(as_text=True)
+    sheet = flow.get()
+    assert sheet["key_deduction"] == "1" and next(i for i in sheet["items"] if i["code"] == "team")["review_score"] == "2"
 
 
 def test_withdrawing_through_the_page_needs_a_reason(client, api):

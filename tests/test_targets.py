@@ -380,7 +380,7 @@ def test_the_sheet_page_refuses_a_whole_targets_score_for_a_unit_with_a_letter(a
     assert "逐项目标评分" in r.get_data(as_text=True)
 
 
-def test_the_gate_starts_from_each_targets_suggestion(api, client, sheet_id):
+def test_the_gate_takes_each_targets_suggestion_with_one_click(api, client, sheet_id):
     put_letter(api)
     record(api, target="t2")
     flow = Flow(api, sheet_id("bgs"))
@@ -392,7 +392,12 @@ def test_the_gate_starts_from_each_targets_suggestion(api, client, sheet_id):
     page = client.get(f"/sheets/{flow.sid}").get_data(as_text=True)
     assert 'name="score-targets/t2"' in page
     start = page.split('name="score-targets/t2"', 1)[1].split(">", 1)[0]
-    assert 'value="0"' in start
+    assert 'value=""' in start and 'name="take" value="targets/t2"' in page  # empty until taken
+    r = client.post(f"/sheets/{flow.sid}/rows", data={"kind": "review", "version": str(flow.version),
+                                                      "take": "targets/t2"})
+    assert r.status_code == 302
+    targets = next(i for i in flow.get()["items"] if i["code"] == "targets")["targets"]
+    assert next(t for t in targets if t["code"] == "t2")["review_score"] == "0"
 
 
 def test_the_ledger_form_offers_the_units_targets_and_records_one(api, client):

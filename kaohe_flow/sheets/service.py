@@ -11,7 +11,7 @@ from .. import access
 from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..org import chart
-from ..points import ZERO, PointsError, parse_points
+from ..points import ZERO, PointsError, fmt_points, parse_points
 from ..scheme.models import Scheme
 from ..targets import service as targets
 from ..targets.models import Target
@@ -22,7 +22,7 @@ from ..workflow import service as workflow
 from ..workflow import steps
 from ..workflow.service import Loaded, Step, StepInput
 from .models import Sheet, SheetRow, Signature
-from .queries import blocked_reason, get_visible, granted_bonus, scheme_for
+from .queries import blocked_reason, get_visible, granted_bonus, scheme_for, view
 
 # ----------------------------------------------------------------------------- writing
 
@@ -41,6 +41,30 @@ def update_row(user, sheet_id: int, code: str, payload: dict) -> Sheet:
     kind = kinds[0]
     fields = {k: payload[f"{kind}_{k}"] for k in ("score", "reason") if f"{kind}_{k}" in payload}
     return update_rows(user, sheet_id, kind, payload.get("version"), {code: fields})
+
+
+@operation
+def take_suggestions(user, sheet_id: int, version, changes: dict[str, dict], take: str) -> Sheet:
+    """采用建议分: the gate takes the score the deduction records suggest (附件2), with its
+    reason, for one row (`take` = its code) or for every row it has not scored yet (`*`), saved
+    with whatever else it typed on the page — one save (issue 10, 2: the inputs start empty)."""
+    sheet, scheme, sheet_facts = get_visible(user, sheet_id)
+    suggested = {}
+    for r in view(user, sheet, scheme, sheet_facts).rows:
+        for row in r.targets or [r]:  # a letter's unit is scored through its targets
+            stored = row.review_score if row is not r else r.row.review_score
+            suggested[row.code] = (row.suggested_score, row.suggested_reason, stored)
+    if take == "*":
+        wanted = [code for code, (_s, _r, stored) in suggested.items()
+                  if stored is None and not (changes.get(code) or {}).get("score")]
+    elif take in suggested:
+        wanted = [take]
+    else:
+        raise NotFound(f"考核表中没有项目“{take}”", "no_such_item")
+    for code in wanted:
+        score, reason, _stored = suggested[code]
+        changes[code] = {"score": fmt_points(score), "reason": reason}
+    return update_rows(user, sheet_id, "review", version, changes)
 
 
 @operation

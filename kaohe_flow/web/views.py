@@ -117,14 +117,18 @@ def save_rows(sheet_id):
     typed = {"kind": kind, "rows": changes, "comment": request.form.get("comment", "")}
     version = form_version()
     saved = None
+    take = request.form.get("take") if kind == "review" else None
     try:
-        if changes:
+        if take:
+            saved = sheets.take_suggestions(current_user, sheet_id, version, changes, take)
+            version = saved.version
+        elif changes:
             saved = sheets.update_rows(current_user, sheet_id, kind, version, changes)
             version = saved.version
         if then:
             sheets.fire_action(current_user, sheet_id, then, {"version": version, "comment": typed["comment"]})
     except ServiceError as exc:
-        if changes and version != form_version():  # the scores were saved; only the action was refused
+        if saved is not None:  # the scores were saved; only the action was refused
             typed["rows"] = {}
             exc.message = f"分值已保存，但未能{ACTION_LABELS[then]}：{exc.message}"
         return _refused(sheet_id, exc, typed, open_action=then)
@@ -132,7 +136,7 @@ def save_rows(sheet_id):
         flash(ACTION_DONE[then], "success")
     else:
         flash(queries.after_save(current_user, saved, kind) if saved is not None else "没有修改",
-              "success" if changes else "info")
+              "success" if saved is not None else "info")
     return redirect(url_for("web.sheet_page", sheet_id=sheet_id))
 
 
@@ -158,13 +162,24 @@ def _changed_rows(form) -> dict:
 @bp.post("/sheets/<id:sheet_id>/key-deduction")
 @login_required
 def save_key_deduction(sheet_id):
+    """重点指标扣分, saved with the 考评分 typed on the same page (nothing typed is lost)."""
     payload = {"version": form_version(), "points": request.form.get("points", "").strip() or "0",
                "reason": request.form.get("reason", "")}
+    changes = _changed_rows(request.form) if request.form.get("kind") == "review" else {}
+    typed = {"key": payload, "kind": "review", "rows": changes}
+    saved = False
     try:
+        if changes:
+            payload["version"] = sheets.update_rows(current_user, sheet_id, "review", payload["version"],
+                                                    changes).version
+            saved = True
         sheets.set_key_deduction(current_user, sheet_id, payload)
     except ServiceError as exc:
-        return _refused(sheet_id, exc, {"key": payload})
-    flash("重点指标扣分已保存", "success")
+        if saved:  # the scores were saved; only the key deduction was refused
+            typed["rows"] = {}
+            exc.message = f"考评分已保存，但重点指标扣分未保存：{exc.message}"
+        return _refused(sheet_id, exc, typed)
+    flash("考评分和重点指标扣分已保存" if saved else "重点指标扣分已保存", "success")
     return redirect(url_for("web.sheet_page", sheet_id=sheet_id))
 
 

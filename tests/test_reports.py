@@ -324,3 +324,33 @@ def test_the_sheet_page_says_a_late_bonus_waits(api, client, sheet_id):
     client.post("/login", data={"username": "bgs", "password": "demo12345"})
     page = client.get(f"/sheets/{sid}").get_data(as_text=True)
     assert "另有 0.75 分附加分在本表定稿后获批" in page
+
+
+def test_a_final_sheet_prints_on_one_page(api, sheet_id):
+    """Issue 10, 12: no second page holding only the state line (附件3 is one A4 page)."""
+    sid = sheet_id("bgs")
+    walk(api, sid, "bgs", "rjk", "leader1", lose="2", key="1")
+    r = api.as_("bgs").get(f"/api/v1/sheets/{sid}/export.pdf")
+    reader = PdfReader(BytesIO(r.data))
+    assert len(reader.pages) == 1, [p.extract_text()[:80] for p in reader.pages]
+    assert "定稿" in reader.pages[0].extract_text()
+
+
+def test_a_long_sheet_never_leaves_the_signatures_or_the_state_alone_on_a_page(api, sheet_id):
+    """Every row with a reason runs over one page: the totals and signatures go over together
+    with rows of the table, and the state line heads the first page."""
+    sid = sheet_id("bgs")
+    flow = Flow(api, sid)
+    reason = "本项工作存在不足，按考核细则扣分"
+    flow._fill("bgs.staff", "self", lambda n, s: (s - Decimal("0.5"), reason))
+    flow.ok(flow.act("bgs", "submit"))
+    flow._fill("rjk", "review", lambda n, s: (s - Decimal("0.5"), reason))
+    flow.ok(flow.act("rjk", "approve"))
+    for office in OFFICES:
+        flow.ok(flow.act(office, "sign"))
+    flow.ok(flow.act("leader1", "sign"))
+    pages = ["".join(p.extract_text().split()) for p in
+             PdfReader(BytesIO(api.as_("bgs").get(f"/api/v1/sheets/{sid}/export.pdf").data)).pages]
+    assert "状态：定稿" in pages[0]
+    last = pages[-1]
+    assert "合计分" in last and "考核扎口科室负责人签字" in last and "公益活动" in last

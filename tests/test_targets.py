@@ -482,4 +482,4 @@ def test_a_record_is_corrected_to_name_another_target(api, sheet_id):
     item = targets_item(api.as_("bgs").get(f"/api/v1/sheets/{sheet_id('bgs')}").get_json())
     assert [t["suggested_score"] for t in item["targets"]] == ["12", "10.5", "0"]
     steps = api.as_("rjk").get(f"/api/v1/deductions/{rec['id']}/history").get_json()["items"]
-    assert any(s.get("field") == "target" and (s["old"], s["new"]) == ("t2", "t3") for s in steps)
+    assert any(s.get("field") == "target" and s["old"].startswith("t2 ") and s["new"].startswith("t3 ") for s in steps)

@@ -72,8 +72,9 @@ def _target(year: int, unit, rule, code):
 
 
 def _summary(record) -> str:
-    target = f" {record.target.code}" if record.target else ""
-    return f"{record.unit.name} {record.rule.code}{target} ×{record.count} {record.day.isoformat()}"
+    """The record as its history says it, in words people read (the rule's text, not its id)."""
+    target = f"（目标：{record.target.title}）" if record.target else ""
+    return f"{record.unit.name} {record.rule.text}{target} ×{record.count} {record.day.isoformat()}"
 
 
 def _capacity(user) -> str:
@@ -145,7 +146,8 @@ def update(user, record_id: int, payload: dict) -> DeductionRecord:
         old = getattr(record, attr)
         if old != new:
             setattr(record, attr, new)
-            shown = (lambda v: v.code if v else None) if attr in ("rule", "target") else steps.fmt_value
+            shown = ((lambda v: v.text if v else None) if attr == "rule" else
+                     (lambda v: f"{v.code} {v.title}" if v else None) if attr == "target" else steps.fmt_value)
             record_step("deduction", record, user, _capacity(user), "edit", field=attr,
                         old=shown(old), new=shown(new))
             changed = True

@@ -511,6 +511,17 @@ def test_the_trackers_report_pages_through_the_browser(browser, live_server):
         expect(row.locator("td.num.muted")).to_contain_text("4.5")
 
 
+def test_a_whole_line_of_the_inbox_opens_its_record(browser, live_server):
+    """Issue 10, 11: not only the title — a click anywhere on a 待办 line opens the sheet."""
+    with signed_in(browser, live_server, "szc") as page:
+        line = page.locator("ul.tasks li").filter(has_text="市政处").first
+        box = line.bounding_box()
+        with page.expect_navigation():  # the right-hand end of the line, over "需要我：提交"
+            page.mouse.click(box["x"] + box["width"] - 5, box["y"] + box["height"] / 2)
+        expect(page).to_have_url(re.compile(r"/sheets/[0-9]+$"))
+        expect(page.locator("h1")).to_contain_text("考核计分表")
+
+
 def test_the_admin_runs_a_new_year_through_the_pages(browser, live_server):
     """Issue 7, done when: as the admin, through the pages alone, create 2019 from 2018, move
     办公室 to 市政处's gate, change 队伍建设 and 慈善 to keep 100, enter 办公室's target letter,

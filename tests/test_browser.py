@@ -522,6 +522,47 @@ def test_a_whole_line_of_the_inbox_opens_its_record(browser, live_server):
         expect(page.locator("h1")).to_contain_text("考核计分表")
 
 
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+
+
+def no_sideways_scroll(page):
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"{page.url}: the page is {width}px wide on a 390px phone"
+
+
+def test_on_a_phone_the_sheet_is_cards_with_the_total_and_buttons_in_reach(browser, live_server):
+    """Issue 10, 9: at 390 px nothing of the sheet, the ranking or the menu is off to the right."""
+    with signed_in(browser, live_server, "stzx", **PHONE) as page:
+        no_sideways_scroll(page)
+        nav = page.locator("header nav")
+        assert nav.bounding_box()["height"] < 60  # one line, scrolling sideways, not wrapped
+        page.goto("/sheets?year=2018")
+        with page.expect_navigation():
+            page.get_by_role("link", name="审图中心", exact=True).click()
+        no_sideways_scroll(page)
+        score = page.get_by_label("队伍建设自评分")
+        score.scroll_into_view_if_needed()
+        box = score.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+        reason = page.get_by_label("队伍建设自评原因")
+        assert reason.bounding_box()["x"] + reason.bounding_box()["width"] <= 390
+        bar = page.locator(".phone-bar")
+        expect(bar).to_be_visible()
+        expect(bar).to_contain_text("合计分")
+        expect(bar.get_by_role("button", name="保存", exact=True)).to_be_in_viewport()
+        score.fill("1.5")
+        page.get_by_label("队伍建设自评原因").fill("班子协作有待加强")
+        submit(page, bar.get_by_role("button", name="保存", exact=True))
+        expect_flash(page, "success", "已保存")
+
+        page.goto("/ranking?year=2018")
+        no_sideways_scroll(page)
+        total = page.locator("#ranking thead th", has_text="合计分")
+        assert total.bounding_box()["x"] + total.bounding_box()["width"] <= 390
+        label = page.locator("figure.chart g.bar text").first  # a unit's name, 13 px in the chart
+        assert label.bounding_box()["height"] >= 11  # readable, not shrunk to ~5 px
+
+
 def test_the_admin_runs_a_new_year_through_the_pages(browser, live_server):
     """Issue 7, done when: as the admin, through the pages alone, create 2019 from 2018, move
     办公室 to 市政处's gate, change 队伍建设 and 慈善 to keep 100, enter 办公室's target letter,

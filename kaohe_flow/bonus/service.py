@@ -48,7 +48,7 @@ def create(user, payload: dict) -> BonusApplication:
         raise Forbidden("只有科室人员可以为本科室申报附加分")
     year = payload.get("year")
     if isinstance(year, bool) or not isinstance(year, int):
-        raise BadRequest("缺少年度（year），或年度不是整数", "bad_year")
+        raise BadRequest("请给出年度（四位数字）", "bad_year")
     if not (1 <= year <= 9999) or scheme_or_none(year) is None:
         raise Invalid(f"{year}年度的考核尚未开始", "unknown_year")
     project = steps.clean_text(payload.get("project"), "申报项目")
@@ -175,7 +175,7 @@ def _proposed(application, payload) -> list:
     if "points_proposed" in payload and payload["points_proposed"] is not None:
         return [("points_proposed", _points(payload["points_proposed"], "建议分值"))]
     if application.points_proposed is None:
-        raise Invalid("审核通过时请填写建议分值（points_proposed）", "points_required")
+        raise Invalid("审核通过时请填写建议分值", "points_required")
     return []
 
 

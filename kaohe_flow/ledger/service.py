@@ -48,7 +48,7 @@ def _day(value, year: int) -> date:
     except ValueError:
         day = None
     if day is None:
-        raise Invalid("日期（date）必须是 YYYY-MM-DD", "invalid_date")
+        raise Invalid("日期格式不对，应为“年-月-日”，如 2018-05-08", "invalid_date")
     if day.year != year:
         raise Invalid(f"日期必须在 {year} 年内", "invalid_date")
     return day
@@ -64,7 +64,7 @@ def _target(year: int, unit, rule, code):
             raise Invalid("只有“年度目标任务”规则下、且该单位已有目标责任书时才能指明目标", "target_not_applicable")
         return None
     if code in (None, ""):
-        raise Invalid(f"{unit.name}已有目标责任书：请指明未完成的目标（target）", "target_required")
+        raise Invalid(f"{unit.name}已有目标责任书：请指明未完成的是哪一项目标", "target_required")
     found = next((t for t in letter if t.code == code), None)
     if found is None:
         raise Invalid(f"{unit.name}的目标责任书中没有目标“{code}”", "unknown_target")
@@ -88,7 +88,7 @@ def create(user, payload: dict) -> DeductionRecord:
     refused (`access.own_unit`)."""
     year = payload.get("year")
     if isinstance(year, bool) or not isinstance(year, int) or not 1 <= year <= 9999:
-        raise BadRequest("缺少年度（year），或年度不是整数", "bad_year")
+        raise BadRequest("请给出年度（四位数字）", "bad_year")
     rule, item = _rule(year, payload.get("rule"))
     access.require(access.can_record(user, item))
     unit = resolve_unit(payload.get("unit"))

@@ -146,7 +146,7 @@ def _parse_date(value, lenient: bool) -> date:
                 day = None
     if day is None:
         shown = "" if value is None else f"“{value}”"
-        message = f"录用日期{shown}无效，应为 YYYY-MM-DD" if shown else "缺少录用日期（adopted_on）"
+        message = f"录用日期{shown}无效，应为“年-月-日”，如 2018-03-05" if shown else "缺少录用日期"
         raise Invalid(message, "invalid_date")
     return day
 
@@ -184,11 +184,11 @@ def parse_fields(raw: dict, lenient: bool = False) -> dict:
     if unit is None:
         name = raw.get("unit")
         if name is None or (isinstance(name, str) and not name.strip()):
-            raise Invalid("缺少单位（unit）", "unknown_unit")
+            raise Invalid("缺少单位", "unknown_unit")
         raise Invalid(f"没有名为“{name}”的单位（可用代码、名称或附件4中的简称）", "unknown_unit")
     title = _text(raw.get("title"), "标题", MAX_TITLE, lenient)
     if not title:
-        raise Invalid("缺少标题（title）", "invalid_text")
+        raise Invalid("缺少标题", "invalid_text")
     adopted_on = _parse_date(raw.get("adopted_on"), lenient)
     if adopted_on > today():
         raise Invalid(f"录用日期 {adopted_on.isoformat()} 晚于今天", "invalid_date")
@@ -285,7 +285,7 @@ def create(user, payload: dict) -> InfoItem:
         iy = _entry_year(user, fields["adopted_on"].year)
     year = payload.get("year")
     if year is not None and (isinstance(year, bool) or not isinstance(year, int)):
-        raise BadRequest("年度（year）必须是整数", "bad_year")
+        raise BadRequest("年度必须是四位数字", "bad_year")
     if year is not None and year != iy.year:
         raise Invalid(f"录用日期不在 {payload['year']} 年度内", "invalid_date")
     if _find(fields) is not None:

@@ -86,14 +86,14 @@ def may_read_documents(user, year: int | None = None) -> bool:
 def _document_fields(payload: dict, existing: frozenset = frozenset()) -> dict:
     title = steps.clean_text(payload.get("title"), "文件标题", limit=500)
     if not title:
-        raise Invalid("请填写文件标题（title）", "title_required")
+        raise Invalid("请填写文件标题", "title_required")
     kind = payload.get("kind")
     if kind not in KINDS:
-        raise Invalid(f"文件类型（kind）必须是 {', '.join(KINDS)}", "invalid_kind")
-    sent_at = parse_time(payload.get("sent_at"), "发送时间（sent_at）")
+        raise Invalid("文件类型必须是会议通知、其他文件或测试文件", "invalid_kind")
+    sent_at = parse_time(payload.get("sent_at"), "发送时间")
     recipients = payload.get("recipients")
     if not isinstance(recipients, list) or not recipients or len(recipients) > MAX_RECIPIENTS:
-        raise Invalid("接收人（recipients）必须是非空列表", "recipients_required")
+        raise Invalid("请至少填写一位接收人", "recipients_required")
     seen = {}
     for key, entry in oa_people.resolve(recipients, keep=existing):
         who = oa_people.label(key)

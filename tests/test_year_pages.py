@@ -11,7 +11,7 @@ from kaohe_flow.audit.models import AuditEntry
 from kaohe_flow.extensions import db
 from kaohe_flow.org import chart
 from kaohe_flow.org.models import Unit, User
-from kaohe_flow.scheme import years
+from kaohe_flow.scheme import items, years
 from kaohe_flow.scheme.queries import scheme_or_none
 from kaohe_flow.sheets.models import Sheet
 
@@ -115,7 +115,7 @@ def audit_count(app):
 
 def item_standard(app, year, code):
     with app.app_context():
-        return str(years.item_values(scheme_or_none(year).item(code))["standard"])
+        return str(items.item_values(scheme_or_none(year).item(code))["standard"])
 
 
 # ------------------------------------------------------------------------------ the whole path
@@ -260,11 +260,11 @@ def test_rules_are_added_and_dropped_on_the_item_page(app, client):
     form.setlist("cooperating_all", ["1"])
     assert client.post("/years/2019/items/team", data=form).status_code == 302
     with app.app_context():
-        values = years.item_values(scheme_or_none(2019).item("team"))
+        values = items.item_values(scheme_or_none(2019).item("team"))
         assert [r["id"] for r in values["rules"]] == existing[1:] + ["team-9"]
         assert values["rules"][-1] == {"id": "team-9", "text": "新规则", "kind": "zeroing", "points": "2", "flat": False}
         assert values["cooperating"] == "all"
-        old = years.item_values(scheme_or_none(2018).item("team"))
+        old = items.item_values(scheme_or_none(2018).item("team"))
         assert [r["id"] for r in old["rules"]] == existing
 
 
@@ -272,14 +272,14 @@ def test_an_unchanged_form_changes_nothing_and_writes_no_audit_entry(app, client
     make_year(app)
     before = audit_count(app)
     with app.app_context():
-        study = years.item_values(scheme_or_none(2019).item("study"))
+        study = items.item_values(scheme_or_none(2019).item("study"))
     assert any(rule["flat"] for rule in study["rules"])  # 无科室学习笔记扣2分: 只扣一次
     sign_in(client)
     assert submit(client, "/years/2019/units/bgs", "/years/2019/units/bgs").status_code == 302
     assert submit(client, "/years/2019/items/study", "/years/2019/items/study").status_code == 302
     assert audit_count(app) == before
     with app.app_context():
-        assert years.item_values(scheme_or_none(2019).item("study")) == study
+        assert items.item_values(scheme_or_none(2019).item("study")) == study
 
 
 # ------------------------------------------------------------------------------ an opened year

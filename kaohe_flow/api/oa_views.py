@@ -4,7 +4,7 @@ from flask import g, jsonify, request
 from ..attachments import single_file
 from ..errors import BadRequest
 from ..timeutil import local_iso
-from ..trackers import oa, oa_people, workdays
+from ..trackers import oa, oa_excuse, oa_people, workdays
 from ..trackers.oa_models import OaDocument
 from . import body, bp
 from .serialize import history_json
@@ -58,7 +58,7 @@ def oa_document_import():
 
 @bp.post("/oa-documents/<id:document_id>/excuse")
 def oa_document_excuse(document_id):
-    return jsonify(document_json(oa.excuse(g.api_user, document_id, body())))
+    return jsonify(document_json(oa_excuse.excuse(g.api_user, document_id, body())))
 
 
 # ------------------------------------------------------------------ staff without accounts

@@ -3,7 +3,7 @@ settings (CONTRACT.md "Years, their org chart, scheme, settings and target lette
 from flask import g, jsonify, request
 
 from ..errors import BadRequest
-from ..scheme import settings, years
+from ..scheme import items, settings, years
 from ..trackers import info_quota_edit
 from . import bp
 from .serialize import unit_json
@@ -52,8 +52,8 @@ def year_unit_update(year, code):
 
 @bp.put("/years/<year:year>/scheme/items/<code>")
 def year_item_update(year, code):
-    item = years.update_item(g.api_user, year, code, _payload())
-    values = years.item_values(item)
+    item = items.update_item(g.api_user, year, code, _payload())
+    values = items.item_values(item)
     return jsonify({"code": item.code, **values, "category": item.category})
 
 

@@ -68,8 +68,8 @@ def targets_item(year: int):
 
 
 def can_edit_letter(user, item) -> access.Verdict:
-    """Entering a letter: members and heads of the offices responsible for 年度目标任务 (人教科 in
-    2018, 附件2), or the admin."""
+    """Entering a letter: members and heads of the offices responsible for 年度目标任务 (附件2; the
+    year's scheme names them), or the admin."""
     if access.is_admin(user) or access.answers_for(user, item):
         return access.ALLOWED
     return access.refused(403, "forbidden", f"只有“{item.name}”的考核责任科室或管理员可以填写目标责任书")

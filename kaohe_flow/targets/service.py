@@ -1,7 +1,7 @@
 """Writing target letters (目标责任书) and scoring a sheet target by target (附件2 年度目标任务:
 逐项赋分考核，无特殊情况未按要求完成不得分).
 
-A letter is entered by the offices responsible for the year's `targets` item (人教科 in 2018) or
+A letter is entered by the offices responsible for the year's `targets` item (附件2; the scheme data names them) or
 the admin, while the unit's sheet is a draft; its points add up to the item's standard. On the
 sheet, each target is a sub-row scored like an item row (same rights, states, versions and
 reason rule); the `targets` row then holds the sums, written onto it so that subtotals, totals,
@@ -145,7 +145,7 @@ def _plan(items) -> list[Planned]:
 
 
 def _check_total(planned: list[Planned], item) -> None:
-    """附件2: the targets split the item's standard (30 in 2018) exactly."""
+    """附件2: the targets split the item's standard exactly."""
     total = sum((p.points for p in planned), ZERO)
     if planned and total != item.standard:
         raise Invalid(f"目标分值合计{fmt_points(total)}分，应为{fmt_points(item.standard)}分（“{item.name}”的标准分值）",

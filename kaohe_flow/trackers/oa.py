@@ -68,13 +68,8 @@ def check_entry(user, year: int) -> None:
 
 
 def may_enter(user, year: int) -> bool:
-    """Members and heads of an office responsible for 信息管理 (办公室 in 2018) enter OA data."""
+    """Members and heads of an office responsible for 信息管理 (the scheme data names them) enter OA data."""
     return access.can_enter_oa(user, _item(year)).allowed
-
-
-def may_excuse(user, year: int) -> bool:
-    """Whether the report offers `user` the 免除 form (the service asks again per case)."""
-    return access.can_excuse_oa(user, _item(year), []).allowed
 
 
 def may_read_documents(user, year: int | None = None) -> bool:
@@ -551,47 +546,3 @@ def _find(fields: dict) -> OaDocument | None:
             return found
     candidates = db.session.scalars(db.select(OaDocument).filter_by(title=fields["title"], kind=fields["kind"]))
     return next((d for d in candidates if as_utc(d.sent_at) == _utc(fields["sent_at"])), None)
-
-
-# ------------------------------------------------------------------------------ excusing a case
-
-
-def _recipient_of(document: OaDocument, ref) -> OaRecipient:
-    """A recipient of the document named by its id, username, or name (staff and outsiders)."""
-    for recipient in document.recipients:
-        if isinstance(ref, int) and not isinstance(ref, bool) and recipient.id == ref:
-            return recipient
-        if isinstance(ref, str) and ref.strip() and ref.strip() in (
-                recipient.username, recipient.staff.name if recipient.staff else None, recipient.label):
-            return recipient
-    raise Invalid(f"这份文件的接收人中没有“{ref}”", "unknown_recipient")
-
-
-@operation
-def excuse(user, document_id: int, payload) -> OaDocument:
-    """`POST /api/v1/oa-documents/{id}/excuse` `{"recipient", "reason"}`: the 信息管理 office
-    excuses one case — 附件2 charges only 无故 and 影响工作 ones — with the reason, kept in the
-    document's history; `"excused": false` takes an excuse back. Not for one's own unit."""
-    document = get_document(user, document_id)
-    access.require(access.can_excuse_oa(user, _item(document.year), []))  # who, before what
-    if not isinstance(payload, dict):
-        raise BadRequest("请求体必须是 JSON 对象", "malformed_json")
-    recipient = _recipient_of(document, payload.get("recipient"))
-    charged = _units_of([recipient.key])[recipient.key]
-    access.require(access.can_excuse_oa(user, _item(document.year), [charged] if charged else []))
-    withdraw = payload.get("excused") is False
-    reason = steps.clean_text(payload.get("reason"), "理由", limit=500) if payload.get("reason") is not None else ""
-    if not withdraw and not reason:
-        raise Invalid("免除扣分须写明理由（如因公外出、系统故障）", "reason_required")
-    old = recipient.excused_reason
-    new = None if withdraw else reason
-    if old == new:
-        return document
-    recipient.excused_reason, recipient.excused_at = new, None if withdraw else utcnow()
-    recipient.excused_by_id = None if withdraw else user.id
-    record_step(HISTORY_KIND, document, user, _capacity(user), "edit", field="excuse",
-                old=f"{recipient.label} 免于扣分：{old}" if old else None,
-                new=f"{recipient.label} 免于扣分：{new}" if new else None, comment=reason)
-    _sync_years({document.year}, user)
-    db.session.commit()
-    return document

@@ -8,6 +8,7 @@ from ..attachments import single_file
 from ..errors import ServiceError
 from ..scheme.settings import settings_for
 from ..trackers import oa, workdays
+from ..trackers import oa_excuse as excuses
 from ..trackers.oa_models import KIND_LABELS
 from . import bp
 from .helpers import error_page
@@ -27,7 +28,7 @@ def _render(year: int, typed: dict | None = None, status: int = 200, rows=None):
                            days=workdays.list_days(year), settings=settings_for(year),
                            rule_points=oa.rule_points(year),
                            may_edit_calendar=access.can_edit_calendar(current_user).allowed,
-                           may_excuse=oa.may_excuse(current_user, year), history=history), status
+                           may_excuse=excuses.may_excuse(current_user, year), history=history), status
 
 
 @bp.get("/oa")
@@ -73,7 +74,7 @@ def oa_excuse(document_id):
     if request.form.get("withdraw"):
         payload = {"recipient": payload["recipient"], "excused": False}
     try:
-        document = oa.excuse(current_user, document_id, payload)
+        document = excuses.excuse(current_user, document_id, payload)
     except ServiceError as exc:
         if exc.status in (403, 404):
             return error_page(exc)

@@ -18,7 +18,7 @@ BLANK_ROWS = 3  # empty lines offered under the letter; 增加行 offers more
 
 @bp.app_context_processor
 def _menu():
-    """The menu's link to the letters, for those who enter them (人教科 and the admin in 2018)."""
+    """The menu's link to the letters, for those who enter them (the year's `targets` offices and the admin)."""
     return {"may_enter_letters": lambda user: target_queries.enters_letters(user, current_app.config["CURRENT_YEAR"])}
 
 

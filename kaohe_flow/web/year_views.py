@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from .. import access
 from ..errors import NotFound, ServiceError
 from ..org import accounts, chart
-from ..scheme import settings, years
+from ..scheme import items, settings, years
 from ..scheme.queries import scheme_or_none
 from . import bp
 from .helpers import refusals_as_pages
@@ -254,7 +254,7 @@ def _item(year: int, code: str):
 
 
 def _item_typed(item) -> dict:
-    values = years.item_values(item)
+    values = items.item_values(item)
     cooperating = values["cooperating"]
     return {"name": values["name"], "standard": values["standard"], "method": values["method"],
             "responsible": values["responsible"], "cooperating_all": cooperating == "all",
@@ -282,7 +282,7 @@ def _differs(offices, before) -> bool:
 def _item_form(form, item) -> tuple[dict, dict]:
     """(what the form shows again, what changed for the service). The offices and the rules are
     read only when their part of the form came (an unchecked box sends nothing)."""
-    before, typed = years.item_values(item), _item_typed(item)
+    before, typed = items.item_values(item), _item_typed(item)
     changes = {}
     for key in ("name", "standard", "method"):
         if key in form:
@@ -327,7 +327,7 @@ def year_item_save(year, code):
     scheme, item = _item(year, code)
     typed, changes = _item_form(request.form, item)
     try:
-        item = years.update_item(current_user, year, code, changes)  # asked even with none: 403 for others
+        item = items.update_item(current_user, year, code, changes)  # asked even with none: 403 for others
     except ServiceError as exc:
         if exc.status in (403, 404):
             raise

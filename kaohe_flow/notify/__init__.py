@@ -1,0 +1,1 @@
+"""Notifications (CONTRACT.md "The year's rhythm"): in-app, optionally by e-mail, and the digest."""

@@ -64,10 +64,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     # Import models so that metadata (and Alembic) know every table.
     from .audit import models as _audit  # noqa: F401
     from .bonus import models as _bonus  # noqa: F401
+    from .jobs import models as _jobs  # noqa: F401
     from .ledger import models as _ledger  # noqa: F401
     from .trackers import calendar_models as _calendar  # noqa: F401
     from .trackers import oa_models as _oa  # noqa: F401
     from .org import models as _org  # noqa: F401
+    from .notify import models as _notify  # noqa: F401
+    from .rhythm import models as _rhythm  # noqa: F401
+    from .rhythm import deadline_models as _deadlines  # noqa: F401
     from .scheme import models as _scheme  # noqa: F401
     from .security import models as _security  # noqa: F401
     from .sheets import models as _sheets  # noqa: F401

@@ -18,6 +18,9 @@ def init_app(app):
     app.cli.add_command(bootstrap_command)
     app.cli.add_command(trackers_sync_command)
     app.cli.add_command(verify_audit_command)
+    app.cli.add_command(bench_data_command)
+    app.cli.add_command(notify_command)
+    app.cli.add_command(worker_command)
 
 
 def _seed() -> list[int]:
@@ -127,3 +130,81 @@ def verify_audit_command():
         click.echo(line)
     if not result.ok:
         raise SystemExit(1)
+
+
+@click.command("notify")
+@click.option("--year", type=int, default=None, help="考核年度（默认当前年度），用于同步 OA 与信息报送记录")
+@click.option("--date", "day", default=None, help="按此日期计算到期提醒（默认今天，格式 2018-12-20）")
+@with_appcontext
+def notify_command(year, day):
+    """Daily (cron): deadline notifications, the trackers brought in step, the e-mail digest.
+
+    Running it twice creates and sends nothing new: each notification is made once and e-mailed once.
+    """
+    from datetime import date
+
+    from .notify.digest import run
+    from .timeutil import local_today
+
+    try:
+        today = date.fromisoformat(day) if day else local_today()
+    except ValueError:
+        raise click.ClickException(f"日期格式不对：{day}（应为 2018-12-20 这样的形式）") from None
+    year = year or current_app.config["CURRENT_YEAR"]
+    out = run(today, year)
+    click.echo(f"到期提醒 deadline notifications：新建 {out['deadline_notifications']} 条")
+    if "trackers" in out:
+        stats = out["trackers"]
+        click.echo(f"{year}年度 trackers：OA 记录 {stats['oa'] or '无变化'}；信息报送记录 {stats['info'] or '无变化'}")
+    else:
+        click.echo(f"{year}年度 trackers：未同步（{out['trackers_error']}）")
+    if not out["mail_configured"]:
+        click.echo("邮件 e-mail：未配置 SMTP_HOST，未发送")
+    else:
+        mail = out["mail"]
+        click.echo(f"邮件 e-mail：发送 {mail['sent']} 封（{mail['notifications']} 条通知），"
+                   f"无邮箱跳过 {mail['without_email']} 人，失败 {mail['failed']} 人")
+        if mail["failed"]:
+            raise SystemExit(1)
+
+
+@click.command("bench-data")
+@click.option("--units", type=int, default=1000, show_default=True, help="生成的单位数（另加种子数据的19个科室）")
+@click.option("--years", type=int, default=10, show_default=True, help="年度数（截至当前年度）")
+@click.option("--deductions", type=int, default=100_000, show_default=True, help="考核记录条数")
+@click.option("--oa-signins", type=int, default=1_000_000, show_default=True, help="OA 签收条数")
+@click.option("--info-items", type=int, default=200_000, show_default=True, help="信息报送条数")
+@click.option("--scale", type=float, default=1.0, show_default=True, help="以上各数乘以此倍数")
+@click.option("--seed", type=int, default=1, show_default=True, help="随机种子（同一种子生成同样的数据）")
+@click.option("--force", is_flag=True, help="数据库已有种子以外的考核表时仍然生成")
+@with_appcontext
+def bench_data_command(units, years, deductions, oa_signins, info_items, scale, seed, force):
+    """Fill this database with a district for benchmarks (never in production)."""
+    from .benchdata import Refused, Sizes, generate
+
+    sizes = Sizes(units, years, deductions, oa_signins, info_items).scaled(scale)
+    click.echo(f"生成：单位 {sizes.units}、年度 {sizes.years}、考核记录 {sizes.deductions}、"
+               f"OA 签收 {sizes.oa_signins}、信息报送 {sizes.info_items}")
+    try:
+        made = generate(sizes, seed=seed, force=force, say=click.echo)
+    except Refused as exc:
+        raise click.ClickException(str(exc)) from None
+    seconds = made.pop("seconds")
+    for table, rows in made.items():
+        click.echo(f"  {table}: {rows}")
+    click.echo(f"完成，用时 {seconds} 秒")
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="做完队列中的任务后退出")
+@with_appcontext
+def worker_command(burst):
+    """Run the background worker (RQ) on the queue `kaohe`: the year's workbook, the PDFs, the
+    trackers' sync and the digest that pages and the API asked for. Needs REDIS_URL."""
+    if not current_app.config.get("REDIS_URL"):
+        raise click.ClickException("未设置 REDIS_URL：没有任务队列，后台任务由网站进程自己完成，无需启动 worker。"
+                                   "使用队列时请设置 REDIS_URL（例如 redis://127.0.0.1:6379/0）后再启动。")
+    from .jobs.worker import work
+
+    click.echo(f"后台任务 worker：队列 {current_app.config.get('JOB_QUEUE', 'kaohe')}")
+    work(burst=burst)

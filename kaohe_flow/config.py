@@ -51,6 +51,15 @@ def load_config(instance_path: Path) -> dict:
         # Server-side page sessions end after this long without a request, and this long in all.
         "SESSION_IDLE_MINUTES": int(os.environ.get("SESSION_IDLE_MINUTES", "30")),
         "SESSION_ABSOLUTE_HOURS": int(os.environ.get("SESSION_ABSOLUTE_HOURS", "12")),
+        # E-mail of the daily digest (`flask --app wsgi notify`): off unless SMTP_HOST is set.
+        # PUBLIC_URL (e.g. https://kaohe.example.gov.cn) makes the e-mails' links absolute.
+        "SMTP_HOST": os.environ.get("SMTP_HOST") or None,
+        "SMTP_PORT": int(os.environ.get("SMTP_PORT") or "25"),
+        "SMTP_FROM": os.environ.get("SMTP_FROM") or None,
+        "SMTP_USER": os.environ.get("SMTP_USER") or None,
+        "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD") or None,
+        "SMTP_STARTTLS": os.environ.get("SMTP_STARTTLS", "").lower() in ("1", "true", "yes", "on"),
+        "PUBLIC_URL": os.environ.get("PUBLIC_URL") or None,
     }
 
 

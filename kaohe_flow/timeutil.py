@@ -47,3 +47,8 @@ def parse_int(raw, maximum: int = 2**31 - 1) -> int | None:
         return None
     value = int(raw)
     return value if value <= maximum else None
+
+
+def local_today():
+    """The bureau's date today (Asia/Shanghai)."""
+    return utcnow().astimezone(LOCAL_TZ).date()

@@ -75,7 +75,7 @@ def test_sheets_list_is_what_the_caller_may_see(api):
 
 def test_sheets_list_shape_and_bad_year(api):
     item = api.as_("szc").get("/api/v1/sheets?year=2018").get_json()["items"][0]
-    assert set(item) == {"id", "unit", "year", "state", "subtotal", "total"}
+    assert set(item) == {"id", "unit", "year", "state", "subtotal", "total", "due", "overdue"}
     assert api.as_("szc").get("/api/v1/sheets?year=abc").status_code == 400
     assert api.as_("szc").get("/api/v1/sheets?year=2017").get_json() == {"items": []}
 
@@ -93,7 +93,7 @@ def test_sheet_detail_has_the_contract_keys(api, sheet_id):
 def test_inbox_shows_what_waits_for_each_person(api, sheet_id):
     inbox = api.as_("bgs").get("/api/v1/inbox").get_json()["items"]
     assert inbox == [{"kind": "sheet", "id": sheet_id("bgs"), "unit": "bgs", "year": 2018, "state": "draft",
-                      "action": "submit"}]
+                      "action": "submit", "due": None, "overdue": False, "returned": False}]
     assert api.as_("bgs.staff").get("/api/v1/inbox").get_json()["items"] == []
     assert api.as_("director").get("/api/v1/inbox").get_json()["items"] == []
 

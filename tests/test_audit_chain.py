@@ -91,7 +91,7 @@ def other_value(column: str, value, rng, user_ids, top_id):
     if column in ("chain_prev", "chain_hash"):
         i = rng.randrange(64)
         return value[:i] + ("0" if value[i] != "0" else "1") + value[i + 1:]
-    if column in ("from_state", "to_state", "field", "old", "new"):
+    if column in ("from_state", "to_state", "field", "old", "new", "on_behalf_of"):
         return "" if value is None else rng.choice([None, value + "1"])
     return value + rng.choice(["x", " ", "。"])  # record_kind, username, capacity, action, comment
 

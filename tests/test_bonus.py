@@ -253,7 +253,7 @@ def test_visibility_and_the_inbox(app_b, api):
     assert api.as_("szc").get(f"/api/v1/bonus-applications/{app_b.id}").status_code == 404
     inbox = api.as_("rjk").get("/api/v1/inbox").get_json()["items"]
     assert {"kind": "bonus", "id": app_b.id, "unit": "bgs", "year": 2018, "state": "gate_review",
-            "action": "approve"} in inbox
+            "action": "approve", "due": None, "overdue": False, "returned": False} in inbox
 
 
 def test_removing_a_certificate_from_a_draft(app_b):

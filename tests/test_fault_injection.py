@@ -39,7 +39,7 @@ def history_step_fails(monkeypatch, seen):
 @contextmanager
 def fails_after_flush(monkeypatch, seen):
     """Everything reached the database inside the transaction, then the commit is never made."""
-    def commit(record):
+    def commit(record, **_kw):
         db.session.flush()
         seen.append(record.state)
         raise Injected("before commit")

@@ -58,6 +58,9 @@ class Model:
     state: str = "draft"
     pending: set = field(default_factory=set)  # offices yet to sign (会签)
     gate_touched: bool = False
+    # Offices whose row signatures stand: a move back to gate_review keeps them (no row changes
+    # here), a move back to draft voids them (CONTRACT.md "The year's rhythm").
+    kept: set = field(default_factory=set)
 
     def answer(self, who: str, action: str, *, stale: bool = False) -> tuple[int, str]:
         """DOMAIN.md: 404 not visible, 403 never theirs, 409 stale or not now, else 200."""
@@ -96,17 +99,26 @@ class Model:
         if action == "submit":
             self.state, self.gate_touched = "gate_review", False
         elif action == "withdraw":
-            self.state = "draft"
+            self.state, self.kept = "draft", set()
         elif action == "approve":
-            self.state, self.pending, self.gate_touched = "responsible_sign", set(OFFICES), True
+            self.pending, self.gate_touched = set(OFFICES) - self.kept, True
+            # Every row still signed: nobody is left to sign, the leader is next.
+            self.state = "responsible_sign" if self.pending else "leader_sign"
         elif action == "sign" and self.state == "responsible_sign":
             self.pending.discard(unit)
+            self.kept.add(unit)
             if not self.pending:
                 self.state = "leader_sign"
         elif action == "sign":
             self.state = "final"
         elif action == "return":
-            self.state = "draft" if self.state == "gate_review" else "gate_review"
+            if self.state == "gate_review":
+                self.state, self.kept = "draft", set()
+            else:
+                # An office's return names its row: its signature there goes (it signs again).
+                if self.state == "responsible_sign":
+                    self.kept.discard(unit)
+                self.state = "gate_review"
             self.gate_touched = True
         elif action == "reopen":
             self.state, self.gate_touched = "gate_review", True

@@ -43,6 +43,11 @@ def statements(app, count_queries, who, path, api=None):
     ("rjk", "/api/v1/inbox", True),
     ("director", "/api/v1/sheets?year=2018", True),
     ("bgs", "/api/v1/sheets/{sid}", True),
+    # issue 11: the ranking and the lists from aggregates, not hydrated sheets
+    ("director", "/ranking?year=2018", False),
+    ("director", "/api/v1/ranking?year=2018", True),
+    ("leader1", "/api/v1/years/2018/progress", True),
+    ("leader1", "/api/v1/notifications", True),
 ])
 def test_same_statement_count_with_19_and_200_units(app, api, count_queries, sheet_id, who, path, via_api):
     path = path.format(sid=sheet_id("bgs"))

@@ -68,18 +68,22 @@ def _race(race_app, sheet_id: int, gate_head_id: int, version: int) -> list:
 
 def test_of_many_simultaneous_approvals_with_one_version_exactly_one_wins(app, racers, monkeypatch):
     lost_at_commit = []
-    real_commit = steps.commit
+    real_commit, real_flush = steps.commit, steps.flush
 
-    def commit(record):
-        # Count the losers the database stopped (the row's version moved under them), as
-        # against those that read the winner's version and were refused before writing.
-        try:
-            real_commit(record)
-        except ServiceError:
-            lost_at_commit.append(1)
-            raise
+    def counted(write):
+        # Count the losers the database stopped (the row's version moved under them) when the
+        # step is written, as against those that read the winner's version and were refused
+        # before writing.
+        def wrapper(record, **kw):
+            try:
+                write(record, **kw)
+            except ServiceError:
+                lost_at_commit.append(1)
+                raise
+        return wrapper
 
-    monkeypatch.setattr(steps, "commit", commit)
+    monkeypatch.setattr(steps, "commit", counted(real_commit))
+    monkeypatch.setattr(steps, "flush", counted(real_flush))
     with app.app_context():
         sid = sheet_in_gate_review("bgs")
         gate_head = user("rjk").id

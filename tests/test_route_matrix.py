@@ -12,10 +12,14 @@ import pytest
 from conftest import YEAR
 from files import tiny_png
 from flow import Flow
+from kaohe_flow.timeutil import local_today
 
 # Personas towards bgs's sheet: its member and head, its gate (人教科, also a responsible office),
 # an unrelated unit (市政处), its leader, a viewer and an admin.
 PERSONAS = ["anon", "szc", "leader1", "director", "admin", "rjk", "bgs.staff", "bgs"]
+
+
+_TODAY = local_today().isoformat()
 
 
 class Row(NamedTuple):
@@ -117,6 +121,16 @@ MATRIX = {
     "api.deduction_evidence": Row("POST", "/api/v1/deductions/{did}/evidence",
                                   {"anon": 401, "szc": 404, "admin": 201, "*": 403}, "file"),
     "api.deduction_history": Row("GET", "/api/v1/deductions/{did}/history", {"anon": 401, "szc": 404, "*": 200}),
+    # appeals (issue 9): bgs's head appeals the record about bgs; nobody but the admin may decide one about
+    # bgs under an item only bgs answers for, and there is no open appeal to decide
+    "web.deduction_appeal": Row("POST", "/deductions/{did}/appeal", {"anon": 302, "szc": 404, "bgs": 302, "*": 403},
+                                {"reason": "当日已整改"}),
+    "web.deduction_appeal_decide": Row("POST", "/deductions/{did}/appeal/decide",
+                                       {"anon": 302, "szc": 404, "admin": 409, "*": 403}, {"decision": "upheld"}),
+    "api.deduction_appeal": Row("POST", "/api/v1/deductions/{did}/appeal",
+                                {"anon": 401, "szc": 404, "bgs": 201, "*": 403}, {"reason": "当日已整改"}),
+    "api.deduction_appeal_decide": Row("POST", "/api/v1/deductions/{did}/appeal/decide",
+                                       {"anon": 401, "szc": 404, "admin": 409, "*": 403}, {"decision": "upheld"}),
     # information reporting (附件4): 办公室 (bgs) answers for 信息宣传 with 党委办; 9999999 is no item
     "web.info_report": Row("GET", f"/info?year={YEAR}", {"anon": 302, "*": 200}),
     "web.info_item_create": Row("POST", "/info/items", {"anon": 302, "bgs.staff": 302, "bgs": 409, "*": 403},
@@ -188,6 +202,21 @@ MATRIX = {
     "api.year_settings": Row("GET", f"/api/v1/years/{YEAR}/settings", {"anon": 401, "*": 200}),
     "api.year_settings_update": Row("PUT", f"/api/v1/years/{YEAR}/settings", {"anon": 401, "admin": 200, "*": 403},
                                     {"bonus_cap": "5"}),
+    # the year's rhythm (issue 9): everyone reads the deadlines, the admin sets them; a batch names no record
+    # anyone may act on (each comes back 404 inside a 200); leaders, the director and the admin see the board
+    "api.year_deadlines": Row("GET", f"/api/v1/years/{YEAR}/deadlines", {"anon": 401, "*": 200}),
+    "api.year_deadlines_update": Row("PUT", f"/api/v1/years/{YEAR}/deadlines", {"anon": 401, "admin": 200, "*": 403},
+                                     {"draft": f"{YEAR + 1}-01-10"}),
+    "web.deadlines_page": Row("GET", f"/years/{YEAR}/deadlines", {"anon": 302, "*": 200}),
+    "web.deadlines_save": Row("POST", f"/years/{YEAR}/deadlines", {"anon": 302, "admin": 302, "*": 403},
+                              {"draft": f"{YEAR + 1}-01-10"}),
+    "api.batch_action": Row("POST", "/api/v1/batch/actions/sign", {"anon": 401, "*": 200},
+                            {"records": [{"kind": "sheet", "id": 9999999, "version": 1}], "comment": "同意"}),
+    "web.batch_action": Row("POST", "/batch/actions/sign", {"anon": 302, "*": 302}, {"comment": "同意"}),
+    "api.year_progress": Row("GET", f"/api/v1/years/{YEAR}/progress",
+                             {"anon": 401, "leader1": 200, "director": 200, "admin": 200, "*": 403}),
+    "web.progress_page": Row("GET", f"/years/{YEAR}/progress",
+                             {"anon": 302, "leader1": 200, "director": 200, "admin": 200, "*": 403}),
     # years (issue 7): everyone signed in reads them; only the admin makes, edits and opens one
     "api.year_list": Row("GET", "/api/v1/years", {"anon": 401, "*": 200}),
     "api.year_create": Row("POST", "/api/v1/years", {"anon": 401, "admin": 201, "*": 403},
@@ -273,6 +302,52 @@ MATRIX = {
     "api.user_import": Row("POST", "/api/v1/users/import", {"anon": 401, "admin": 422, "*": 403}, "file"),
     "api.my_password": Row("PUT", "/api/v1/me/password", {"anon": 401, "*": 200},
                            {"current_password": "demo12345", "new_password": "a brand new pass 7"}),
+    # notifications and 催办 (issue 9): everyone reads their own list; 9999999 is nobody's notification. On
+    # bgs's draft sheet and application a leader or the admin may urge the unit; the unit holds its own draft
+    # (409 not_waiting); its gate and the director see it but never urge (403)
+    "web.notifications": Row("GET", "/notifications", {"anon": 302, "*": 200}),
+    "web.notification_read": Row("POST", "/notifications/9999999/read", {"anon": 302, "*": 404}, {}),
+    "web.notifications_read_all": Row("POST", "/notifications/read-all", {"anon": 302, "*": 302}, {}),
+    "api.notification_list": Row("GET", "/api/v1/notifications", {"anon": 401, "*": 200}),
+    "api.notification_read": Row("POST", "/api/v1/notifications/9999999/read", {"anon": 401, "*": 404}),
+    "web.sheet_urge": Row("POST", "/sheets/{sid}/urge",
+                          {"anon": 302, "szc": 404, "leader1": 302, "admin": 302, "bgs.staff": 409, "bgs": 409,
+                           "*": 403}, {"comment": "请尽快"}),
+    "web.bonus_urge": Row("POST", "/bonus/{bid}/urge",
+                          {"anon": 302, "szc": 404, "leader1": 302, "admin": 302, "bgs.staff": 409, "bgs": 409,
+                           "*": 403}, {"comment": "请尽快"}),
+    "api.sheet_urge": Row("POST", "/api/v1/sheets/{sid}/urge",
+                          {"anon": 401, "szc": 404, "leader1": 201, "admin": 201, "bgs.staff": 409, "bgs": 409,
+                           "*": 403}, {"comment": "请尽快"}),
+    "api.bonus_urge": Row("POST", "/api/v1/bonus-applications/{bid}/urge",
+                          {"anon": 401, "szc": 404, "leader1": 201, "admin": 201, "bgs.staff": 409, "bgs": 409,
+                           "*": 403}, {"comment": "请尽快"}),
+    # delegations and rounds (issue 9): heads and leaders hand their capacities on (to leader2, from
+    # today); 9999999 is nobody's delegation; what changed since a return is read like the history
+    "api.delegation_list": Row("GET", "/api/v1/delegations", {"anon": 401, "*": 200}),
+    "api.delegation_create": Row("POST", "/api/v1/delegations",
+                                 {"anon": 401, "szc": 201, "leader1": 201, "rjk": 201, "bgs": 201, "*": 403},
+                                 {"to": "leader2", "from_date": _TODAY, "to_date": _TODAY}),
+    "api.delegation_end": Row("DELETE", "/api/v1/delegations/9999999", {"anon": 401, "*": 404}),
+    "web.delegations_page": Row("GET", "/delegations", {"anon": 302, "*": 200}),
+    "web.delegation_add": Row("POST", "/delegations",
+                              {"anon": 302, "szc": 302, "leader1": 302, "rjk": 302, "bgs": 302, "*": 403},
+                              {"to": "leader2", "from_date": _TODAY, "to_date": _TODAY}),
+    "web.delegation_end": Row("POST", "/delegations/9999999/end", {"anon": 302, "*": 404}, {}),
+    "api.sheet_changes": Row("GET", "/api/v1/sheets/{sid}/changes", {"anon": 401, "szc": 404, "*": 200}),
+    "web.sheet_changes": Row("GET", "/sheets/{sid}/changes", {"anon": 302, "szc": 404, "*": 200}),
+    "api.bonus_changes": Row("GET", "/api/v1/bonus-applications/{bid}/changes", {"anon": 401, "szc": 404, "*": 200}),
+    "web.bonus_changes": Row("GET", "/bonus/{bid}/changes", {"anon": 302, "szc": 404, "*": 200}),
+    # background jobs (issue 11): the trackers' sync is the admin's (done in the request without a queue);
+    # 9999999 is nobody's job
+    "api.job_create": Row("POST", "/api/v1/jobs", {"anon": 401, "admin": 202, "*": 403},
+                          {"kind": "tracker_sync", "year": YEAR}),
+    "api.job_detail": Row("GET", "/api/v1/jobs/9999999", {"anon": 401, "*": 404}),
+    "api.job_file": Row("GET", "/api/v1/jobs/9999999/file", {"anon": 401, "*": 404}),
+    "web.job_create": Row("POST", "/jobs", {"anon": 302, "admin": 303, "*": 403},
+                          {"kind": "tracker_sync", "year": str(YEAR)}),
+    "web.job_page": Row("GET", "/jobs/9999999", {"anon": 302, "*": 404}),
+    "web.job_file": Row("GET", "/jobs/9999999/file", {"anon": 302, "*": 404}),
 }
 
 

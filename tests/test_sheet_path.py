@@ -233,7 +233,10 @@ def test_a_responsible_office_returns_naming_its_rows(bgs, api):
     assert r.status_code == 422
     sheet = bgs.ok(bgs.act("dwb", "return", comment="队伍建设扣分不准确", items=["team", "charity"]))
     assert sheet["state"] == "gate_review"
-    assert all(not i["signatures"] for i in sheet["items"])  # every move back clears row signatures
+    # The gate's signature goes; 人教科's signatures on its unchanged rows stay (CONTRACT.md
+    # "The year's rhythm"): only rows the gate changes wait for their offices again.
+    assert {i["code"] for i in sheet["items"] if i["signatures"]} == {
+        i["code"] for i in sheet["items"] if "rjk" in i["responsible"]}
     assert "gate" not in sheet["signoffs"] and sheet["signoffs"]["unit_head"]["username"] == "bgs"
     last = api.as_("bgs").get(f"/api/v1/sheets/{bgs.sid}/history").get_json()["items"][-1]
     assert last["items"] == ["team", "charity"] and last["capacity"] == "responsible_office"

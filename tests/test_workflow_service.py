@@ -109,7 +109,7 @@ def test_each_move_is_declared_once_and_the_machine_and_the_permission_table_are
         (grant,) = [g for g in permissions.ACTION_RULES[t.trigger] if g.state == t.source]
         assert (grant.capacity, grant.head_only, grant.guard) == (t.who.capacity, t.who.head_only, t.guard)
         dests = {tr.dest for tr in machine.MACHINE.events[t.trigger].transitions[t.source]}
-        assert dests == ({t.dest, None} if t.moves_when else {t.dest})
+        assert dests == ({t.dest, None} if t.moves_when else {t.dest}) | ({t.skips_to} if t.skips_to else set())
 
 
 def test_field_edits_are_declared_next_to_the_moves():
@@ -213,7 +213,10 @@ def test_a_move_is_one_history_step_one_signature_and_one_commit(app, waiting_at
         assert [s.capacity for s in record.signatures] == ["unit_head", "gate"]
 
 
-def test_a_return_voids_the_signatures_given_since_for_both_kinds(app, waiting_at_the_gate):
+def test_a_return_voids_the_signatures_given_since_but_keeps_the_offices_row_signatures(app, waiting_at_the_gate):
+    """The gate's signature goes with a return; an office's signatures on a sheet's rows stay until
+    the row changes (CONTRACT.md "The year's rhythm"); an application has no rows, so its office
+    signs again."""
     service, model, rid, _old = waiting_at_the_gate
     with app.app_context():
         fire(service, rid, "rjk", "approve", points_proposed="1")
@@ -223,7 +226,9 @@ def test_a_return_voids_the_signatures_given_since_for_both_kinds(app, waiting_a
         else:  # the target-management office (人教科) is an application's one signing office
             fire(service, rid, "rjk", "return", comment="请补充")
         record = db.session.get(model, rid)
-        assert record.state == "gate_review" and [s.capacity for s in record.signatures] == ["unit_head"]
+        kept = {s.unit.code for s in record.signatures if s.capacity == "responsible_office"}
+        assert record.state == "gate_review" and "gate" not in {s.capacity for s in record.signatures}
+        assert kept == ({"dwb"} if model is Sheet else set())
 
 
 # ------------------------------------------------------------------ a refusal rolls back everything

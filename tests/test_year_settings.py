@@ -13,7 +13,7 @@ from test_oa import oa_records, push, status_of
 
 from kaohe_flow.extensions import db
 from kaohe_flow.scheme.models import YearSettingsRow
-from kaohe_flow.scheme.settings import settings_for
+from kaohe_flow.scheme.settings import DEFAULTS, settings_for
 
 URL = "/api/v1/years/2018/settings"
 TODAY = {
@@ -25,6 +25,8 @@ TODAY = {
     "info_yearly_minimum_points": "1",
     "gov_affairs_points": "0",
     "bonus_cap": None,
+    "appeal_days": 5,  # issue 9: settings of the year's procedure, read with their defaults
+    "due_soon_days": 3,
 }
 
 
@@ -248,8 +250,11 @@ def test_the_migration_gives_an_existing_2018_its_settings_and_keeps_its_cap(emp
             conn.execute(sa.text("INSERT INTO schemes (year, total, categories, bonus_cap) "
                                  "VALUES (2018, 100, '[]', 2.5)"))
         upgrade()
-        assert db.session.get(YearSettingsRow, 2018).values == {**TODAY, "bonus_cap": "2.5"}
+        # Keys added after 0008 (issue 9) are not written into the row: it reads their defaults.
+        assert db.session.get(YearSettingsRow, 2018).values == {
+            k: v for k, v in {**TODAY, "bonus_cap": "2.5"}.items() if k not in DEFAULTS}
         assert settings_for(2018).bonus_cap == Decimal("2.5")
+        assert settings_for(2018).json() == {**TODAY, "bonus_cap": "2.5"}
         db.session.remove()
         downgrade(revision="0007")
         with db.engine.connect() as conn:

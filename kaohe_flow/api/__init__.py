@@ -59,3 +59,7 @@ from . import year_views  # noqa: E402,F401
 from . import admin_views  # noqa: E402,F401
 from . import account_views  # noqa: E402,F401
 from . import target_views  # noqa: E402,F401
+from . import delegation_views  # noqa: E402,F401
+from . import rhythm_views  # noqa: E402,F401
+from . import notify_views  # noqa: E402,F401
+from . import job_views  # noqa: E402,F401

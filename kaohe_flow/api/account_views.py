@@ -8,7 +8,8 @@ from . import body, bp, error_response
 
 def account_json(user) -> dict:
     return {"username": user.username, "name": user.name, "unit": user.unit.code if user.unit else None,
-            "roles": user.roles, "active": user.active, "must_change_password": user.must_change_password}
+            "roles": user.roles, "active": user.active, "must_change_password": user.must_change_password,
+            "email": user.email}
 
 
 @bp.get("/users")

@@ -2,6 +2,7 @@
 from flask import g, jsonify, request
 
 from ..audit.service import steps_of
+from ..workflow import rounds
 from .. import attachments
 from ..attachments import single_file
 from ..bonus import queries as bonus_queries
@@ -9,7 +10,7 @@ from ..bonus import service as bonus
 from ..bonus.download import attachment_response
 from ..timeutil import parse_int
 from . import body, bp
-from .serialize import attachment_json, bonus_json, history_json
+from .serialize import attachment_json, bonus_json, changes_json, history_json
 from .views import _year_arg
 
 
@@ -66,6 +67,12 @@ def bonus_action(application_id, action):
 def bonus_history(application_id):
     application, _facts = bonus_queries.get_visible(g.api_user, application_id)
     return jsonify({"items": [history_json(e) for e in steps_of("bonus", application.id)]})
+
+
+@bp.get("/bonus-applications/<id:application_id>/changes")
+def bonus_changes(application_id):
+    application, _facts = bonus_queries.get_visible(g.api_user, application_id)
+    return jsonify(changes_json(rounds.since_return(steps_of("bonus", application.id))))
 
 
 @bp.get("/attachments/<id:attachment_id>")

@@ -3,6 +3,7 @@ from flask import g, jsonify, request
 
 from ..attachments import single_file
 from ..audit.service import steps_of
+from ..ledger import appeals
 from ..ledger import queries as ledger_queries
 from ..ledger import service as ledger
 from . import body, bp
@@ -43,6 +44,16 @@ def deduction_evidence(record_id):
     attachment = ledger.add_evidence(g.api_user, record_id, single_file(request.files),
                                      _optional_version(request.form.get("version")))
     return jsonify(attachment_json(attachment)), 201
+
+
+@bp.post("/deductions/<id:record_id>/appeal")
+def deduction_appeal(record_id):
+    return jsonify(deduction_json(appeals.appeal(g.api_user, record_id, body()))), 201
+
+
+@bp.post("/deductions/<id:record_id>/appeal/decide")
+def deduction_appeal_decide(record_id):
+    return jsonify(deduction_json(appeals.decide(g.api_user, record_id, body())))
 
 
 @bp.get("/deductions/<id:record_id>/history")

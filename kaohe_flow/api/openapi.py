@@ -115,9 +115,11 @@ def _security_events_op() -> dict:
     return op
 
 
+_EMAIL = {"type": ["string", "null"], "maxLength": 254,
+          "description": "optional: where the daily digest e-mails the account's notifications; empty or null is none"}
 _ROLE_ENUM = {"enum": ["member", "head", "leader", "viewer", "admin"]}
 _AUDIT_ACTIONS = ["user_created", "user_changed", "password_reset", "year_created", "unit_changed", "item_changed",
-                  "settings_changed", "year_opened", "targets_changed", "calendar_changed"]
+                  "settings_changed", "year_opened", "targets_changed", "calendar_changed", "deadlines_changed"]
 _USERNAME = {"name": "username", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
 
 
@@ -165,6 +167,111 @@ def _account_paths() -> dict:
     }
 
 
+def _urge_op(what: str) -> dict:
+    """POST …/urge (催办): 201 the history step; 429 too_soon with Retry-After within 24 hours."""
+    op = _op(f"催办: urge whoever holds the {what} (a leader, the admin, or the record's own unit while someone "
+             "else holds it): a history step `urge` (state and version unchanged) and `urged` notifications. "
+             "403 may not urge; 409 nobody_holds (final), not_waiting (the unit's own draft) or own_turn; the "
+             "same caller again within 24 hours → 429 too_soon", "201",
+             "#/components/schemas/Urge", params=[_path("id")], errors=(400, 401, 403, 404, 409, 422))
+    op["responses"]["429"] = {"description": "too_soon: this caller urged this record less than 24 hours ago",
+                              "headers": {"Retry-After": {"description": "seconds until they may urge it again",
+                                                         "schema": {"type": "integer", "minimum": 1}}},
+                              "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    return op
+
+
+def _notify_paths() -> dict:
+    """CONTRACT.md "The year's rhythm": notifications and 催办."""
+    return {
+        "/notifications": {"get": _op(
+            "The caller's notifications, newest first (at most 200): items id, at, kind (todo, returned, due_soon, "
+            "overdue, urged, delegated), record {kind, id}, text, read; `unread` counts the unread ones",
+            params=[{"name": "unread", "in": "query", "required": False, "schema": {"enum": ["0", "1"]},
+                     "description": "1: only the unread ones; anything else but 0 → 400 bad_unread"}],
+            errors=(400, 401))},
+        "/notifications/{id}/read": {"post": _op(
+            "Mark one of the caller's notifications read → the item (another's → 404)",
+            params=[_path("id")], errors=(401, 404))},
+        "/sheets/{id}/urge": {"post": _urge_op("sheet")},
+        "/bonus-applications/{id}/urge": {"post": _urge_op("application")},
+    }
+
+
+_DUE_STATES = ("draft", "gate_review", "responsible_sign", "leader_sign")
+
+
+def _rhythm_paths() -> dict:
+    """CONTRACT.md "The year's rhythm": deadlines, batch steps, the progress board."""
+    return {
+        "/years/{year}/deadlines": {
+            "get": _op("The year's deadlines (every signed-in user): draft, gate_review, responsible_sign, "
+                       "leader_sign — each the date (YYYY-MM-DD) by which a record must leave that state, or null",
+                       params=[_path("year")], errors=(401, 404)),
+            "put": _op("Set any of the year's deadlines (admin); null or \"\" clears one; 422 invalid_deadlines names "
+                       "the key (a bad date, an unknown state), 422 deadline_order when a later state's date is "
+                       "before an earlier state's", body="#/components/schemas/Deadlines", params=[_path("year")],
+                       errors=(400, 401, 403, 404, 409, 422))},
+        "/batch/actions/{action}": {"post": _op(
+            "Fire one action on several records (at most 100, else 422 too_many), each alone as its single call "
+            "would: 200 items kind, id, status (that call's HTTP status), state, version (null when the caller "
+            "may not see the record), error (null or {code, message}), in the request's order. The comment is "
+            "each step's comment, and a bonus application's leader opinion",
+            body="#/components/schemas/Batch",
+            params=[{"name": "action", "in": "path", "required": True,
+                     "schema": {"enum": ["submit", "withdraw", "approve", "sign", "return", "reopen"]}}],
+            errors=(400, 401, 404, 422))},
+        "/years/{year}/progress": {"get": _op(
+            "The year's progress (leaders, viewers, admins): states (state → number of sheets), waiting (unit, "
+            "state, count, oldest_since, overdue; leader in leader_sign), the overdue first",
+            params=[_path("year")], errors=(401, 403, 404))},
+    }
+
+
+def _delegation_paths() -> dict:
+    """CONTRACT.md "The year's rhythm": delegations, and what changed since a return."""
+    changes = ("What changed since the last return or reopen: round, since (the return step: at, who, action, "
+               "from_state, to_state, comment, items), items (field, old, new, at, who — each field once, net)")
+    return {
+        "/delegations": {
+            "get": _op("The delegations the caller gave or received (the admin: all): id, from, to, from_date, "
+                       "to_date, status (active, planned, ended, expired)", errors=(401,)),
+            "post": _op("A head or a leader hands their capacities to `to` from `from_date` to `to_date` (both "
+                        "included) → 201; 422 self_delegation, invalid_dates (backwards or past), invalid_date, "
+                        "unknown_user, invalid_delegate; 409 overlapping_delegation, delegate_away",
+                        ok="201", body="#/components/schemas/Delegation", errors=(400, 401, 403, 409, 422))},
+        "/delegations/{id}": {"delete": _op(
+            "End a delegation now (the delegator or the admin) → 200 it, status ended; 409 delegation_ended",
+            params=[_path("id")], errors=(401, 403, 404, 409))},
+        "/sheets/{id}/changes": {"get": _op(changes + "; unsigned_rows: the rows waiting for an office's "
+                                            "signature", params=[_path("id")], errors=(401, 404))},
+        "/bonus-applications/{id}/changes": {"get": _op(changes, params=[_path("id")], errors=(401, 404))},
+    }
+
+
+def _job_paths() -> dict:
+    """Issue 11: background jobs (the year's workbook, every sheet as PDF, the trackers' sync, the digest)."""
+    job = ("the job: id, kind, year, state (queued, running, done, failed), progress (0–100), message, error, "
+           "attempts, file (its download address once done, else null), filename, size, result (the sync's and "
+           "the digest's counts), created_by, created_at, started_at, finished_at")
+    return {
+        "/jobs": {"post": _op(
+            "Ask for background work → 202 " + job + ". year_workbook and sheet_pdfs (anyone signed in: the file "
+            "holds the sheets the caller may see), tracker_sync and notify_digest (admin; else 403). The same work "
+            "asked for while it is queued or running is that job; a finished file whose data has not changed since "
+            "is answered again. With a queue the job is queued; without one it is done (or failed) before the "
+            "answer. 422 unknown_kind, unknown_year", "202", "#/components/schemas/JobRequest",
+            errors=(400, 401, 403, 422))},
+        "/jobs/{id}": {"get": _op("One job (its creator or an admin; anyone else → 404): " + job,
+                                  params=[_path("id")], errors=(401, 404))},
+        "/jobs/{id}/file": {"get": _download(
+            "A done job's file (the workbook .xlsx, or a .zip of PDFs); 409 job_not_done while queued, running "
+            "or failed; 404 no_file for a job that makes none",
+            ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "application/zip"),
+            [_path("id")], errors=(401, 404, 409))},
+    }
+
+
 def document() -> dict:
     """The whole document; built on demand, it is small."""
     return {
@@ -180,6 +287,10 @@ def document() -> dict:
             "/security-events": {"get": _security_events_op()},
             "/audit": {"get": _audit_op()},
             **_account_paths(),
+            **_rhythm_paths(),
+            **_notify_paths(),
+            **_delegation_paths(),
+            **_job_paths(),
             "/openapi.json": {"get": _op("This document", errors=(), secured=False)},
             "/me": {"get": _op("The caller: username, name, unit, roles", errors=(401,))},
             "/units": {"get": _op("One year's org chart: units with aliases, gate unit and supervising leader "
@@ -251,7 +362,9 @@ def document() -> dict:
                                                           "return", "reopen"]}}])},
             "/sheets/{id}/history": {"get": _op("The sheet's history, oldest first",
                                                 params=[_path("id")], errors=(401, 404))},
-            "/inbox": {"get": _op("What waits for the caller", params=[_YEAR_Q], errors=(400, 401))},
+            "/inbox": {"get": _op("What waits for the caller: items kind, id, unit, year, state, action, due, overdue, "
+                                  "returned; sorted by due date (the overdue first, no deadline last)",
+                                  params=[_YEAR_Q], errors=(400, 401))},
             # bonus applications (附件6)
             "/bonus-applications": {
                 "get": _op("Bonus applications the caller may see", params=[_YEAR_Q], errors=(400, 401)),
@@ -294,6 +407,14 @@ def document() -> dict:
                 "Upload evidence: multipart field `file`, a PDF, PNG or JPEG that parses as one",
                 params=[_path("id")], fields={"version": _VERSION_Q["schema"]})},
             "/deductions/{id}/history": {"get": _op("The record's history", params=[_path("id")], errors=(401, 404))},
+            "/deductions/{id}/appeal": {"post": _op(
+                "Appeal (申诉) a manual record: its unit's head, within the year's appeal_days of its creation "
+                "(422 appeal_closed after; 409 appeal_exists: one appeal a record)", "201",
+                "#/components/schemas/Appeal", params=[_path("id")])},
+            "/deductions/{id}/appeal/decide": {"post": _op(
+                "Decide an open appeal: a responsible office of the item other than the unit, or the admin; "
+                "upheld withdraws the record (409 no_open_appeal, 422 answer_required to reject)",
+                body="#/components/schemas/AppealDecision", params=[_path("id")])},
             # OA sign-in timeliness (附件5) and the admin's working-day calendar
             "/oa-documents": {
                 "post": _op("Enter or push a document with its recipients; the same `oa_id`, or the same "
@@ -393,10 +514,15 @@ def document() -> dict:
             "responses": {"Error": {"description": "Error", "content": {"application/json": {
                 "schema": {"$ref": "#/components/schemas/Error"}}}}},
             "schemas": {
+                "Delegation": {"type": "object", "required": ["to", "from_date", "to_date"], "properties": {
+                    "to": {"type": "string", "description": "the delegate's username"},
+                    "from_date": {"type": "string", "format": "date"},
+                    "to_date": {"type": "string", "format": "date"}}},
                 "Error": {"type": "object", "required": ["error"], "properties": {"error": {
                     "type": "object", "required": ["code", "message"],
                     "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}},
                 "NewUser": {"type": "object", "required": ["username", "password"], "properties": {
+                    "email": _EMAIL,
                     "username": {"type": "string", "minLength": 1, "maxLength": 64,
                                  "description": "letters, digits and . _ @ -"},
                     "name": {"type": ["string", "null"], "minLength": 1, "maxLength": 100,
@@ -407,6 +533,7 @@ def document() -> dict:
                     "examples": [{"username": "zhangsan", "name": "张三", "unit": "bgs", "roles": ["member"],
                                   "password": "Lanting-2019-xu"}]},
                 "UserEdit": {"type": "object", "properties": {
+                    "email": _EMAIL,
                     "name": {"type": ["string", "null"], "minLength": 1, "maxLength": 100,
                              "description": "null keeps the name"},
                     "unit": {"type": ["string", "null"]},
@@ -439,6 +566,13 @@ def document() -> dict:
                                "target rule names (required for a unit with a target letter)"}},
                     "examples": [{"year": 2018, "unit": "szc", "rule": "info_mgmt-3", "count": 1,
                                   "date": "2018-03-05", "people": "张三", "note": "会议通知超时签收"}]},
+                "Appeal": {"type": "object", "required": ["reason"], "properties": {
+                    "reason": _TEXT, "version": {"type": "integer", "description": "optional; checked when sent"}},
+                    "examples": [{"reason": "当日已按时回复，附系统截图"}]},
+                "AppealDecision": {"type": "object", "required": ["decision"], "properties": {
+                    "decision": {"enum": ["upheld", "rejected"]}, "answer": _TEXT,
+                    "version": {"type": "integer", "description": "optional; checked when sent"}},
+                    "examples": [{"decision": "rejected", "answer": "经核实，当日确未回复"}]},
                 "DeductionEdit": {"type": "object", "required": ["version"], "properties": {
                     "version": {"type": "integer"}, "rule": {"type": "string"}, "count": {"type": "integer"},
                     "date": {"type": "string", "format": "date"}, "people": _TEXT, "note": _TEXT,
@@ -495,12 +629,37 @@ def document() -> dict:
                     "info_yearly_minimum_points": _POINTS, "gov_affairs_points": _POINTS,
                     "bonus_cap": {"type": ["string", "number", "null"],
                                   "description": "decimal points, or null for no cap"},
+                    "appeal_days": {"type": "integer", "minimum": 1, "maximum": 366,
+                                    "description": "days after a deduction record's creation day to appeal it"},
+                    "due_soon_days": {"type": "integer", "minimum": 0, "maximum": 60,
+                                      "description": "a record is due soon (amber) from this many days before its "
+                                                     "deadline"},
                     "version": {"type": ["integer", "null"], "description": "accepted and ignored: each key is "
                                 "replaced whole, and concurrent changes are serialized (409 stale_version)"}},
                     "examples": [{"oa_limits_minutes": {"meeting": 240}, "bonus_cap": "3"}]},
+                "Deadlines": {"type": "object", "additionalProperties": False, "properties": {
+                    **{state: {"anyOf": [{"type": "string", "format": "date"}, {"enum": ["", None]}],
+                               "description": "YYYY-MM-DD; null or \"\" clears it"} for state in _DUE_STATES},
+                    "version": {"type": ["integer", "null"], "description": "accepted and ignored"}},
+                    "examples": [{"draft": "2019-01-10", "gate_review": "2019-01-15", "leader_sign": None}]},
+                "Batch": {"type": "object", "required": ["records"], "properties": {
+                    "records": {"type": "array", "minItems": 1, "maxItems": 100, "items": {
+                        "type": "object", "required": ["kind", "id", "version"], "properties": {
+                            "kind": {"enum": ["sheet", "bonus"]},
+                            "id": {"type": "integer", "description": "an id no record has → 404 in its item"},
+                            "version": {"type": "integer"}}}},
+                    "comment": {"type": ["string", "null"]}},
+                    "examples": [{"records": [{"kind": "sheet", "id": 1, "version": 7}], "comment": "同意"}]},
                 "CalendarDay": {"type": "object", "required": ["is_workday"], "properties": {
                     "is_workday": {"type": "boolean"}, "note": {"type": "string"}},
                     "examples": [{"is_workday": True, "note": "春节调休上班"}]},
+                "JobRequest": {"type": "object", "required": ["kind", "year"], "properties": {
+                    "kind": {"enum": ["year_workbook", "sheet_pdfs", "tracker_sync", "notify_digest"]},
+                    "year": {"type": "integer", "minimum": 1, "maximum": 9999,
+                             "description": "a year whose scheme is loaded, else 422 unknown_year"}},
+                    "examples": [{"kind": "year_workbook", "year": 2018}]},
+                "Urge": {"type": "object", "properties": {"comment": _TEXT},
+                         "examples": [{"comment": "请尽快审核，本周五前报送"}]},
                 "Action": {"type": "object", "required": ["version"], "properties": {
                     "version": {"type": "integer"}, "comment": {"type": "string"},
                     "items": {"type": "array", "items": {"type": "string"},

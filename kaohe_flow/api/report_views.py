@@ -22,7 +22,7 @@ def ranking():
     year = parse_year(request.args.get("year", ""))
     if year is None:
         raise BadRequest("请提供参数 year（四位年份），例如 ?year=2018", "year_required")
-    return jsonify({"items": [ranking_json(r) for r in rank_rows(g.api_user, year)]})
+    return jsonify({"items": [ranking_json(r) for r in rank_rows(g.api_user, year, with_rows=False)]})
 
 
 @bp.get("/sheets/<id:sheet_id>/export.pdf")

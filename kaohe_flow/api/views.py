@@ -11,12 +11,14 @@ from ..org.queries import resolve_unit
 from ..security import events as security_log
 from ..security.throttle import TooManyAttempts
 from ..timeutil import local_iso
-from ..bonus import queries as bonus_queries
+from ..rhythm import inbox as rhythm_inbox
 from ..sheets import queries
 from ..sheets import service as sheets
+from ..workflow import rounds
 from . import body, bp, error_response
 from .openapi import document
-from .serialize import history_json, scheme_json, sheet_json, sheet_summary_json, unit_json, user_json
+from .serialize import (changes_json, history_json, inbox_item_json, scheme_json, sheet_json, sheet_summary_json,
+                        unit_json, user_json)
 
 
 def _year_arg() -> int | None:
@@ -92,8 +94,7 @@ def scheme(year):
 
 @bp.get("/sheets")
 def sheet_list():
-    found = queries.list_visible(g.api_user, _year_arg())
-    return jsonify({"items": [sheet_summary_json(s, queries.totals(s)) for s, _f in found]})
+    return jsonify({"items": [sheet_summary_json(s, t) for s, t in queries.summaries(g.api_user, _year_arg())]})
 
 
 def _sheet_response(sheet_id: int):
@@ -130,11 +131,16 @@ def sheet_history(sheet_id):
     return jsonify({"items": [history_json(e) for e in steps_of("sheet", sheet.id)]})
 
 
+@bp.get("/sheets/<id:sheet_id>/changes")
+def sheet_changes(sheet_id):
+    """What changed since the return, and which rows wait for their offices' signatures."""
+    sheet, scheme, facts = queries.get_visible(g.api_user, sheet_id)
+    found = rounds.since_return(steps_of("sheet", sheet.id))
+    return jsonify(changes_json(found, queries.unsigned_rows(queries.view(g.api_user, sheet, scheme, facts))))
+
+
 @bp.get("/inbox")
 def inbox():
     year = _year_arg()
-    items = [{"kind": "sheet", "id": s.id, "unit": s.unit.code, "year": s.year, "state": s.state, "action": a}
-             for s, a in queries.inbox(g.api_user, year)]
-    items += [{"kind": "bonus", "id": b.id, "unit": b.unit.code, "year": b.year, "state": b.state, "action": a}
-              for b, a in bonus_queries.inbox(g.api_user, year)]
-    return jsonify({"items": items})
+    # Sheets and applications together, by due date: the overdue first, no deadline last.
+    return jsonify({"items": [inbox_item_json(line) for line in rhythm_inbox.waiting(g.api_user, year)]})

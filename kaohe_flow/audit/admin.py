@@ -25,6 +25,9 @@ ACTION_LABELS = {
     "year_opened": "开启年度考核",
     "targets_changed": "修改目标责任书",
     "calendar_changed": "修改工作日历",
+    "deadlines_changed": "修改办理期限",
+    "delegation_created": "委托代办",
+    "delegation_ended": "结束委托",
 }
 DEFAULT_LIMIT, MAX_LIMIT = 200, 1000
 

@@ -21,7 +21,9 @@ class HistoryEntry(ChainedMixin, db.Model):
     """
 
     __tablename__ = "history"
-    __table_args__ = (sa.Index("ix_history_record", "record_kind", "record_id"),)
+    # ix_history_kind_id: the newest steps of a kind (the OA page's changes), issue 11.
+    __table_args__ = (sa.Index("ix_history_record", "record_kind", "record_id"),
+                      sa.Index("ix_history_kind_id", "record_kind", "id"))
     id: Mapped[int] = mapped_column(primary_key=True)
     record_kind: Mapped[str] = mapped_column(sa.String(16))  # sheet | bonus
     record_id: Mapped[int] = mapped_column()
@@ -37,6 +39,9 @@ class HistoryEntry(ChainedMixin, db.Model):
     old: Mapped[str | None] = mapped_column(sa.Text)
     new: Mapped[str | None] = mapped_column(sa.Text)
     items: Mapped[list | None] = mapped_column(sa.JSON)  # rows named by a responsible office's return
+    # The delegator's username when a delegate took the step (NULL otherwise, so the hash of every
+    # older step is unchanged: the chain hashes non-NULL columns only).
+    on_behalf_of: Mapped[str | None] = mapped_column(sa.String(64))
 
 
 @chained

@@ -15,6 +15,8 @@ class BonusApplication(db.Model):
     """A unit's application for 特别附加分; `state` changes only through the workflow machine."""
 
     __tablename__ = "bonus_applications"
+    # A year's final applications (the 特别附加分 of every sheet): issue 11, indexes for a district.
+    __table_args__ = (sa.Index("ix_bonus_applications_year_state", "year", "state"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id"), index=True)
     year: Mapped[int] = mapped_column(index=True)
@@ -76,7 +78,9 @@ class BonusSignature(db.Model):
     capacity: Mapped[str] = mapped_column(sa.String(24))
     unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("units.id"))
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    on_behalf_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))  # see Signature
     at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
 
-    user = relationship("User", lazy="joined")
+    user = relationship("User", lazy="joined", foreign_keys=[user_id])
+    on_behalf_of = relationship("User", lazy="joined", foreign_keys=[on_behalf_of_id])
     unit = relationship("Unit", lazy="joined")

@@ -153,9 +153,14 @@ class BonusKind:
             return _leader_decides(loaded.record, step.payload)
         return StepInput()
 
-    def add_signature(self, loaded: Loaded, user, capacity: str) -> None:
+    def add_signature(self, loaded: Loaded, user, capacity: str, on_behalf_of=None) -> None:
+        owner = on_behalf_of or user
         loaded.record.signatures.append(BonusSignature(
-            capacity=capacity, unit_id=None if capacity == "leader" else user.unit_id, user=user, at=utcnow()))
+            capacity=capacity, unit_id=None if capacity == "leader" else owner.unit_id, user=user,
+            on_behalf_of=on_behalf_of, at=utcnow()))
+
+    def withdraw_signatures(self, loaded: Loaded, owner, items: list[str]) -> None:
+        """An application has no rows to name."""
 
     def moved(self, loaded: Loaded, before: str, after: str) -> None:
         """Nothing follows an application's move: its unit's sheet reads the granted points

@@ -19,7 +19,12 @@ class DeductionRecord(db.Model):
     """
 
     __tablename__ = "deduction_records"
-    __table_args__ = (sa.UniqueConstraint("source", "source_key"),)
+    # A unit's records of a year (every sheet page), a year's list by date, a source's derived
+    # records of a year (the trackers' sync): issue 11, indexes for a district.
+    __table_args__ = (sa.UniqueConstraint("source", "source_key"),
+                      sa.Index("ix_deduction_records_unit_year", "unit_id", "year"),
+                      sa.Index("ix_deduction_records_year_date", "year", "date"),
+                      sa.Index("ix_deduction_records_source_year", "source", "year"))
     id: Mapped[int] = mapped_column(primary_key=True)
     year: Mapped[int] = mapped_column(index=True)
     unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id"), index=True)
@@ -44,5 +49,30 @@ class DeductionRecord(db.Model):
     target = relationship(Target, lazy="joined")
     evidence = relationship("Attachment", lazy="selectin", cascade="all, delete-orphan",
                             order_by="Attachment.id", back_populates="record")
+    # At most one appeal (申诉) a record (issue 9): joined, so lists and sheets read it in their query.
+    appeal = relationship("DeductionAppeal", lazy="joined", uselist=False, back_populates="record")
 
     __mapper_args__ = {"version_id_col": version}
+
+
+APPEAL_STATES = ("open", "upheld", "rejected")
+
+
+class DeductionAppeal(db.Model):
+    """The unit's appeal (申诉) against a deduction record and the responsible office's answer
+    (issue 9). One a record, ever: a decided appeal is not filed again (`ledger.appeals`)."""
+
+    __tablename__ = "deduction_appeals"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(sa.ForeignKey("deduction_records.id"), unique=True)
+    state: Mapped[str] = mapped_column(sa.String(16), default="open")  # APPEAL_STATES
+    reason: Mapped[str] = mapped_column(sa.Text)
+    answer: Mapped[str] = mapped_column(sa.Text, default="")
+    filed_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    filed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    record = relationship(DeductionRecord, back_populates="appeal")
+    filed_by = relationship("User", foreign_keys=[filed_by_id], lazy="joined")
+    decided_by = relationship("User", foreign_keys=[decided_by_id], lazy="joined")

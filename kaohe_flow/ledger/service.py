@@ -163,11 +163,17 @@ def withdraw(user, record_id: int, payload: dict) -> DeductionRecord:
     reason = steps.clean_text(payload.get("comment"), "撤销理由")
     if not reason:
         raise Invalid("撤销记录时必须填写理由", "comment_required")
+    mark_withdrawn(user, record, reason)
+    steps.commit(record)
+    return record
+
+
+def mark_withdrawn(user, record: DeductionRecord, reason: str) -> None:
+    """The withdrawal itself and its history step, in the caller's unit of work (an upheld
+    appeal withdraws through here too, so both read the same in the history)."""
     record.withdrawn = True
     record_step("deduction", record, user, _capacity(user), "edit", field="withdrawn", old="false",
                 new="true", comment=reason)
-    steps.commit(record)
-    return record
 
 
 @operation

@@ -102,7 +102,7 @@ def get_user(actor, username) -> User:
 def account_values(user: User) -> dict:
     """What the audit keeps of an account (never its password or hash)."""
     return {"username": user.username, "name": user.name, "unit": user.unit.code if user.unit else None,
-            "roles": user.roles, "active": user.active}
+            "roles": user.roles, "active": user.active, "email": user.email}
 
 
 # ------------------------------------------------------------------------------ validating input
@@ -146,6 +146,18 @@ def _name(value, default: str) -> str:
         raise Invalid("姓名不能包含控制字符", "invalid")
     if len(value.strip()) > 100:
         raise Invalid("姓名最多 100 个字符", "invalid")
+    return value.strip()
+
+
+EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def _email(value) -> str | None:
+    """An optional e-mail address for the daily digest (issue 9): empty or null is none."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str) or len(value.strip()) > 254 or not EMAIL_PATTERN.fullmatch(value.strip()):
+        raise Invalid("电子邮箱格式不对，应为 name@example.com 这样的地址", "invalid_email")
     return value.strip()
 
 
@@ -195,7 +207,8 @@ def _new_user(actor, data: dict, password: str, must_change: bool) -> User:
     _check_roles_fit_unit(roles, unit)
     name = _name(data.get("name"), username)
     check_password_policy(username, password)
-    user = User(username=username, name=name, unit=unit, active=True, must_change_password=must_change)
+    user = User(username=username, name=name, unit=unit, active=True, must_change_password=must_change,
+                email=_email(data.get("email")))
     user.roles = roles
     user.set_password(password, _hash_method())
     db.session.add(user)
@@ -227,7 +240,9 @@ def update_account(actor, username, data: dict) -> User:
     _check_roles_fit_unit(roles, unit)
     if user.id == actor.id and (not active or "admin" not in roles):
         raise Invalid("不能停用自己的账号，也不能取消自己的管理员角色", "own_account")
+    email = _email(data["email"]) if "email" in data else user.email
     user.name = _name(data.get("name"), user.name)
+    user.email = email
     user.unit = unit
     user.roles = roles
     changed = {k for k, v in account_values(user).items() if v != before[k] and k != "active"}

@@ -43,6 +43,8 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     # A temporary password (a reset, an import): the next sign-in leads only to changing it.
     must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # Optional: where the daily digest e-mails this person's notifications (issue 9).
+    email: Mapped[str | None] = mapped_column(sa.String(254))
 
     unit: Mapped[Unit | None] = relationship(lazy="joined")
 

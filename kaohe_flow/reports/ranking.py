@@ -7,6 +7,8 @@ of the sheets they may see (docs/decisions.md, "Reports").
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from sqlalchemy.orm import lazyload
+
 from ..extensions import db
 from ..points import ZERO
 from ..sheets import queries
@@ -45,8 +47,8 @@ class RankRow:
         return self.rank is not None
 
 
-def _row(sheet: Sheet, facts: RecordFacts, rank: int | None) -> RankRow:
-    subtotal, bonus, total = queries.totals(sheet)  # bonus comes from the sheets' own rule
+def _row(sheet: Sheet, facts: RecordFacts, rank: int | None, subtotal: Decimal | None = None) -> RankRow:
+    subtotal, bonus, total = queries.totals(sheet, subtotal)  # bonus comes from the sheets' own rule
     return RankRow(sheet=sheet, subtotal=subtotal, key_deduction=sheet.key_deduction or ZERO,
                    bonus=bonus, total=total, rank=rank, facts=facts)
 
@@ -64,18 +66,23 @@ def competition_ranks(totals: dict) -> dict:
     return ranks
 
 
-def final_ranks(year: int) -> dict[int, int]:
-    """Sheet id → rank, over ALL final sheets of the year (not only those the caller sees)."""
-    finals = db.session.scalars(db.select(Sheet).filter_by(year=year, state=RANKED_STATE))
-    return competition_ranks({s.id: queries.totals(s)[2] for s in finals})
+def final_ranks(year: int, subtotals: dict | None = None) -> dict[int, int]:
+    """Sheet id → rank, over ALL final sheets of the year (not only those the caller sees), from
+    the rows' aggregate: no sheet's rows are loaded."""
+    subtotals = queries.subtotals(year) if subtotals is None else subtotals
+    finals = db.session.scalars(db.select(Sheet).filter_by(year=year, state=RANKED_STATE)
+                                .options(lazyload(Sheet.rows), lazyload(Sheet.signatures)))
+    return competition_ranks({s.id: queries.totals(s, subtotals.get(s.id, ZERO))[2] for s in finals})
 
 
-def ranking(user, year: int) -> list[RankRow]:
+def ranking(user, year: int, *, with_rows: bool = True) -> list[RankRow]:
     """The rows `user` may see: ranked sheets by rank (org order within a tie), then the
-    unfinished ones in org order with `rank` None."""
-    ranks = final_ranks(year)
-    rows = [_row(s, f, ranks.get(s.id) if s.state == RANKED_STATE else None)
-            for s, f in queries.list_visible(user, year)]
+    unfinished ones in org order with `rank` None. `with_rows=False` (the API's numbers) loads
+    no sheet's rows: the subtotals come from one aggregate."""
+    subtotals = queries.subtotals(year)
+    ranks = final_ranks(year, subtotals)
+    rows = [_row(s, f, ranks.get(s.id) if s.state == RANKED_STATE else None, subtotals.get(s.id, ZERO))
+            for s, f in queries.list_visible(user, year, with_rows=with_rows)]
     ranked = sorted((r for r in rows if r.ranked), key=lambda r: r.rank)  # stable: org order kept
     return ranked + [r for r in rows if not r.ranked]
 

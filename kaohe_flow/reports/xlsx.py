@@ -91,7 +91,10 @@ def put_number(cell, value: Decimal | None):
 
 
 def signed(sig) -> str:
-    return f"{sig.user.name} {local_display(sig.at)}" if sig else ""
+    if not sig:
+        return ""
+    name = sig.user.name if sig.on_behalf_of is None else f"{sig.user.name} 代 {sig.on_behalf_of.name}"
+    return f"{name} {local_display(sig.at)}"
 
 
 def year_workbook(user, year: int) -> bytes:

@@ -40,6 +40,8 @@ LABELS = {
     "info_yearly_minimum_points": "全年信息报送未达最低数的扣分",
     "gov_affairs_points": "政务信息每项不足的扣分",
     "bonus_cap": "特别附加分上限",
+    "appeal_days": "申诉期限（扣分记录登记后的天数）",
+    "due_soon_days": "到期提醒提前天数",
 }
 KEYS = tuple(LABELS)
 LIMIT_KINDS = {"meeting": "会议通知", "other": "其他文件", "test": "测试文件"}
@@ -50,7 +52,12 @@ BASES = {"working": "按工作日计（每个工作日 0:00–24:00）", "calend
 #: (409 `year_opened`): points already applied to signed sheets never move silently. Office
 #: hours are the bureau's facts, like the working-day calendar: they may change at any time,
 #: audited, and the OA records follow in the same commit.
-SHAPING = frozenset(KEYS) - {"office_hours"}
+#: Keys of the year's procedure, not of its scoring: they change at any time (audited) and no
+#: derived record depends on them.
+PROCEDURAL = frozenset({"appeal_days", "due_soon_days"})
+SHAPING = frozenset(KEYS) - {"office_hours"} - PROCEDURAL
+#: What a year whose stored values predate a key reads for it (a row saved before the key existed).
+DEFAULTS = {"appeal_days": 5, "due_soon_days": 3}
 
 SEED_FILE = "settings_{year}.yaml"
 SEED_YEAR_FILE = DATA_DIR / "settings_2018.yaml"
@@ -69,6 +76,8 @@ class YearSettings:
     info_yearly_minimum_points: Decimal
     gov_affairs_points: Decimal
     bonus_cap: Decimal | None
+    appeal_days: int = 5  # calendar days after a deduction record's creation (issue 9)
+    due_soon_days: int = 3  # a record turns amber this many days before its deadline (issue 9)
     stored: bool = True  # False: the year has no row yet and reads the seed file's values
 
     @property
@@ -95,6 +104,8 @@ class YearSettings:
             "info_yearly_minimum_points": fmt_points(self.info_yearly_minimum_points),
             "gov_affairs_points": fmt_points(self.gov_affairs_points),
             "bonus_cap": fmt_points(self.bonus_cap),
+            "appeal_days": self.appeal_days,
+            "due_soon_days": self.due_soon_days,
         }
 
 
@@ -229,6 +240,14 @@ def parse(payload, current: dict) -> dict:
             value = _whole(raw, errors, key, 1, 10)
             if value is not None:
                 new[key] = value
+        elif key == "appeal_days":
+            value = _whole(raw, errors, key, 1, 366)
+            if value is not None:
+                new[key] = value
+        elif key == "due_soon_days":
+            value = _whole(raw, errors, key, 0, 60)
+            if value is not None:
+                new[key] = value
         elif key in ("info_yearly_minimum_points", "gov_affairs_points", "bonus_cap"):
             value = _points(raw, errors, key, nullable=key == "bonus_cap")
             if value is not None or (key == "bonus_cap" and raw is None):
@@ -241,6 +260,7 @@ def parse(payload, current: dict) -> dict:
 def from_values(year: int, values: dict, stored: bool = True) -> YearSettings:
     """The typed settings of stored values (API shape). Values that fail the checks are a
     data error (the seed file, or a row written behind the app's back)."""
+    values = {**DEFAULTS, **values}
     missing = [k for k in KEYS if k not in values]
     if missing:
         raise Invalid(f"{year}年度设置缺少 {', '.join(missing)}", "invalid_settings")
@@ -256,7 +276,7 @@ def from_values(year: int, values: dict, stored: bool = True) -> YearSettings:
         info_yearly_minimum_points=parse_points(checked["info_yearly_minimum_points"]),
         gov_affairs_points=parse_points(checked["gov_affairs_points"]),
         bonus_cap=parse_points(checked["bonus_cap"]) if checked["bonus_cap"] is not None else None,
-        stored=stored,
+        appeal_days=checked["appeal_days"], due_soon_days=checked["due_soon_days"], stored=stored,
     )
 
 
@@ -409,7 +429,7 @@ def update_settings(user, year: int, payload) -> YearSettings:
         raise stale() from None
     forget(year)
     g.pop("_bonus_granted", None)
-    if set(changed) - {"bonus_cap"}:
+    if set(changed) - {"bonus_cap"} - PROCEDURAL:
         from ..trackers.sync import bring_in_step
 
         bring_in_step(year, user, unknown_calendar_ok=True)

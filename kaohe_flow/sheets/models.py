@@ -15,7 +15,8 @@ class Sheet(db.Model):
     """One unit's sheet for one year; `state` changes only through the workflow machine."""
 
     __tablename__ = "sheets"
-    __table_args__ = (sa.UniqueConstraint("unit_id", "year"),)
+    # The ranking reads a year's final sheets (issue 11: indexes for a district).
+    __table_args__ = (sa.UniqueConstraint("unit_id", "year"), sa.Index("ix_sheets_year_state", "year", "state"))
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id"), index=True)
     year: Mapped[int] = mapped_column(index=True)
@@ -86,7 +87,11 @@ class Signature(db.Model):
     item_id: Mapped[int | None] = mapped_column(sa.ForeignKey("scheme_items.id"))
     unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("units.id"))
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    # Set when a delegate signed for this user (CONTRACT.md "The year's rhythm": "A 代 B"):
+    # `user` is the one who signed, `on_behalf_of` the one whose place it is.
+    on_behalf_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
 
-    user = relationship("User", lazy="joined")
+    user = relationship("User", lazy="joined", foreign_keys=[user_id])
+    on_behalf_of = relationship("User", lazy="joined", foreign_keys=[on_behalf_of_id])
     unit = relationship("Unit", lazy="joined")

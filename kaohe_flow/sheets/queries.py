@@ -6,6 +6,7 @@ units as for 200 (selectin / joined loading declared on the models, the scheme o
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+import sqlalchemy as sa
 from sqlalchemy.orm import lazyload
 
 from .. import access
@@ -15,7 +16,7 @@ from ..extensions import db
 from ..org import chart
 from ..org.models import YearUnit
 from ..points import ZERO
-from ..scheme.models import Scheme
+from ..scheme.models import POINTS, Scheme
 from ..scheme.queries import scheme_or_none
 from ..ledger.queries import records_of, suggestion
 from ..targets.queries import ITEM_CODE as TARGETS_ITEM
@@ -46,6 +47,7 @@ def facts(sheet: Sheet, scheme: Scheme) -> RecordFacts:
         responsible_ids=frozenset(responsible),
         pending_ids=frozenset(pending),
         gate_touched=sheet.gate_touched,
+        signers=frozenset((s.user_id, s.on_behalf_of_id) for s in sheet.signatures),
     )
 
 
@@ -84,6 +86,15 @@ def list_visible(user, year: int | None = None, *, with_rows: bool = True) -> li
     return out
 
 
+def summaries(user, year: int | None = None) -> list[tuple[Sheet, tuple]]:
+    """(sheet, (subtotal, bonus, total)) of the sheets the user may see, without their rows."""
+    found = list_visible(user, year, with_rows=False)
+    subs: dict[int, Decimal] = {}
+    for y in sorted({s.year for s, _f in found}):
+        subs.update(subtotals(y))
+    return [(s, totals(s, subs.get(s.id, ZERO))) for s, _f in found]
+
+
 # ----------------------------------------------------------------------------- reading
 
 
@@ -120,6 +131,15 @@ class SheetView:
     bonus_pending: Decimal = ZERO  # granted after the sheet became final; counts after a reopen
 
 
+def subtotals(year: int) -> dict[int, Decimal]:
+    """sheet id → 现场考核分小计 of every sheet of the year, in one aggregate statement: lists and
+    the ranking show numbers without loading any sheet's rows (issue 11, lean reads)."""
+    score = sa.func.coalesce(SheetRow.review_score, SheetRow.self_score, 0)
+    query = (sa.select(SheetRow.sheet_id, sa.type_coerce(sa.func.sum(score), POINTS))
+             .join(Sheet, Sheet.id == SheetRow.sheet_id).where(Sheet.year == year).group_by(SheetRow.sheet_id))
+    return {sheet_id: Decimal(total or 0).quantize(Decimal("0.01")) for sheet_id, total in db.session.execute(query)}
+
+
 def subtotal_of(sheet: Sheet) -> Decimal:
     """现场考核分小计: the review score where there is one, else the self score, else 0."""
     total = ZERO
@@ -147,9 +167,11 @@ def bonus_pending(sheet: Sheet) -> Decimal:
     return granted_bonus(sheet) - bonus_of(sheet)
 
 
-def totals(sheet: Sheet) -> tuple[Decimal, Decimal, Decimal]:
-    """(subtotal, bonus, total) where total = subtotal − key deduction + bonus (附件3)."""
-    subtotal, bonus = subtotal_of(sheet), bonus_of(sheet)
+def totals(sheet: Sheet, subtotal: Decimal | None = None) -> tuple[Decimal, Decimal, Decimal]:
+    """(subtotal, bonus, total) where total = subtotal − key deduction + bonus (附件3); `subtotal`
+    when it is known already (`subtotals`), so the rows need not be loaded."""
+    subtotal = subtotal_of(sheet) if subtotal is None else subtotal
+    bonus = bonus_of(sheet)
     return subtotal, bonus, subtotal - (sheet.key_deduction or ZERO) + bonus
 
 
@@ -191,6 +213,13 @@ def view(user, sheet: Sheet, scheme: Scheme, sheet_facts: RecordFacts) -> SheetV
         returnable_rows=[i.code for i in access.items_answered_for(user, scheme.items)]
         if "return" in possible and sheet.state == "responsible_sign" else [],
     )
+
+
+def unsigned_rows(sheet_view: SheetView) -> list[str]:
+    """The rows some responsible office has still to sign: after a return, only those the gate
+    changed (the others kept their signatures)."""
+    return [r.code for r in sheet_view.rows
+            if {u.id for u in r.responsible} - {s.unit_id for s in r.signatures}]
 
 
 def missing_scores(sheet: Sheet, kind: str) -> list[str]:

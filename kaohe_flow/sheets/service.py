@@ -108,17 +108,26 @@ def update_rows(user, sheet_id: int, kind: str, version, changes: dict[str, dict
         raise Invalid(f"“{name}”：{first.message}", first.code,
                       fields={code: exc.message for code, exc in errors.items()})
     capacity = permissions.history_capacity(user, verdict.capacity)
-    changed = False
+    changed_items = set()
     for row, code, score, reason in planned:
         for attr, new in ((score_key, score), (reason_key, reason)):
-            changed |= steps.edit_field("sheet", sheet, user, capacity, attr, new,
-                                        target=row, field=f"{code}.{attr}")
-    changed |= targets.write(sheet, user, capacity, kind, target_edits)
-    if changed:
+            if steps.edit_field("sheet", sheet, user, capacity, attr, new, target=row, field=f"{code}.{attr}"):
+                changed_items.add(row.item_id)
+    if targets.write(sheet, user, capacity, kind, target_edits):
+        changed_items.add(sheet.row(targets.ITEM_CODE).item_id)
+    if changed_items:
         if kind == "review":
             sheet.gate_touched = True
+            _void_row_signatures(sheet, changed_items)
         steps.commit(sheet)
     return sheet
+
+
+def _void_row_signatures(sheet: Sheet, item_ids: set) -> None:
+    """A row whose review score or reason changes waits for its offices' signatures again; the
+    other rows keep theirs across a return (CONTRACT.md "The year's rhythm")."""
+    sheet.signatures = [s for s in sheet.signatures
+                        if not (s.capacity == "responsible_office" and s.item_id in item_ids)]
 
 
 @operation
@@ -166,17 +175,31 @@ class SheetKind:
         return StepInput(items=_named_rows(step.user, step.action, step.capacity, loaded.context,
                                            step.payload.get("items")))
 
-    def add_signature(self, loaded: Loaded, user, capacity: str) -> None:
-        """A responsible office signs each of its rows (附件3); the others sign the sheet."""
+    def add_signature(self, loaded: Loaded, user, capacity: str, on_behalf_of=None) -> None:
+        """A responsible office signs each of its rows (附件3) still unsigned — a return keeps the
+        signatures of unchanged rows; the others sign the sheet. A delegate signs in the
+        delegator's place (their office, their rows)."""
         sheet, scheme, now = loaded.record, loaded.context, utcnow()
+        owner = on_behalf_of or user
         if capacity == "responsible_office":
-            for item in access.items_answered_for(user, scheme.items):
-                sheet.signatures.append(Signature(
-                    capacity=capacity, item_id=item.id, unit_id=user.unit_id, user=user, at=now))
+            signed = {s.item_id for s in sheet.signatures
+                      if s.capacity == capacity and s.unit_id == owner.unit_id}
+            for item in access.items_answered_for(owner, scheme.items):
+                if item.id not in signed:
+                    sheet.signatures.append(Signature(capacity=capacity, item_id=item.id, unit_id=owner.unit_id,
+                                                      user=user, on_behalf_of=on_behalf_of, at=now))
         else:
-            sheet.signatures.append(Signature(capacity=capacity, user=user, at=now,
-                                              unit_id=None if capacity == "leader" else user.unit_id))
+            sheet.signatures.append(Signature(capacity=capacity, user=user, on_behalf_of=on_behalf_of, at=now,
+                                              unit_id=None if capacity == "leader" else owner.unit_id))
 
+
+    def withdraw_signatures(self, loaded: Loaded, owner, items: list[str]) -> None:
+        """The returning office's signatures on the rows it names go: it disagrees with them now,
+        so it signs them again after the gate has looked (a kept signature would skip it)."""
+        sheet, scheme = loaded.record, loaded.context
+        named = {scheme.item(code).id for code in items if scheme.item(code) is not None}
+        sheet.signatures = [s for s in sheet.signatures if not (
+            s.capacity == "responsible_office" and s.unit_id == owner.unit_id and s.item_id in named)]
 
     def moved(self, loaded: Loaded, before: str, after: str) -> None:
         """A sheet that becomes final keeps the 特别附加分 it was signed with; reopened, it counts

@@ -23,7 +23,10 @@ class InfoItem(db.Model):
     """
 
     __tablename__ = "info_items"
-    __table_args__ = (sa.UniqueConstraint("unit_id", "title", "adopted_on", "stream", name="uq_info_items_entry"),)
+    # The year's list by date, a unit's items of a year (issue 11: indexes for a district).
+    __table_args__ = (sa.UniqueConstraint("unit_id", "title", "adopted_on", "stream", name="uq_info_items_entry"),
+                      sa.Index("ix_info_items_year_adopted", "year", "adopted_on"),
+                      sa.Index("ix_info_items_unit_year", "unit_id", "year", "adopted_on"))
     id: Mapped[int] = mapped_column(primary_key=True)
     year: Mapped[int] = mapped_column(index=True)
     unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id"), index=True)

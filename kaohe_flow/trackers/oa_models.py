@@ -15,6 +15,10 @@ class OaDocument(db.Model):
     """A document (会议通知, other, or a test document) with its recipients."""
 
     __tablename__ = "oa_documents"
+    # The year's documents by time (the report, the list); a title looked up before a push is
+    # taken as new (issue 11: indexes for a district).
+    __table_args__ = (sa.Index("ix_oa_documents_year_sent", "year", "sent_at"),
+                      sa.Index("ix_oa_documents_title", "title"))
     id: Mapped[int] = mapped_column(primary_key=True)
     oa_id: Mapped[str | None] = mapped_column(sa.String(100), unique=True)  # the OA system's own id
     year: Mapped[int] = mapped_column(index=True)

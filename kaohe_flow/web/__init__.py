@@ -24,6 +24,14 @@ ERROR_TEXT = {
 }
 
 
+def signer_name(signature) -> str:
+    """Who signed, and for whom when a delegate signed: "A 代 B"."""
+    name = signature.user.name or signature.user.username
+    if getattr(signature, "on_behalf_of", None) is not None:
+        return f"{name} 代 {signature.on_behalf_of.name or signature.on_behalf_of.username}"
+    return name
+
+
 def init_app(app):
     """Template helpers, the login manager and error pages that speak Chinese."""
     login_manager.login_view = "web.login"
@@ -41,7 +49,12 @@ def init_app(app):
     # People read names, not login names or unit codes (issue 10, 10).
     app.jinja_env.filters["person"] = person_name
     app.jinja_env.filters["unit_name"] = unit_name
+    # A signature or a step a delegate gave: "A 代 B" (CONTRACT.md "The year's rhythm").
+    app.jinja_env.filters["signer"] = signer_name
+    from ..rhythm import deadlines
+
     app.jinja_env.globals.update(
+        due_of=deadlines.due_of, due_status=deadlines.status,
         STATE_LABELS=STATE_LABELS, ACTION_LABELS=ACTION_LABELS, ROLE_LABELS=ROLE_LABELS,
         CAPACITY_LABELS=CAPACITY_LABELS, may_administer=access.is_admin,
     )
@@ -86,3 +99,7 @@ from . import account_views  # noqa: E402,F401
 from . import staff_views  # noqa: E402,F401
 from . import quota_views  # noqa: E402,F401
 from . import target_views  # noqa: E402,F401
+from . import delegation_views  # noqa: E402,F401
+from . import rhythm_views  # noqa: E402,F401
+from . import notify_views  # noqa: E402,F401
+from . import job_views  # noqa: E402,F401

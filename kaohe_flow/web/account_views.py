@@ -63,7 +63,9 @@ def _units():
 
 def _form_data(form) -> dict:
     return {"name": form.get("name", "").strip(), "unit": form.get("unit") or None,
-            "roles": [r for r in ROLES if form.get(f"role-{r}")]}
+            "roles": [r for r in ROLES if form.get(f"role-{r}")],
+            # A form without the field (an older page) leaves the address as it is.
+            **({"email": form.get("email", "").strip() or None} if "email" in form else {})}
 
 
 def _list(status: int = 200, **extra):
@@ -110,7 +112,7 @@ def admin_user_create():
 def admin_user_edit(username):
     user = accounts.get_user(current_user, username)
     data = {"name": user.name, "unit": user.unit.code if user.unit else None, "roles": user.roles,
-            "active": user.active}
+            "active": user.active, "email": user.email}
     return render_template("admin_user_form.html", user=user, data=data, units=_units())
 
 

@@ -4,6 +4,7 @@ from flask_login import current_user, login_required
 
 from .. import access
 from ..audit.service import steps_of
+from ..workflow import rounds
 from .. import attachments
 from ..attachments import single_file
 from ..bonus import queries as bonus_queries
@@ -48,9 +49,23 @@ def bonus_create():
 
 def _render(application_id: int, status: int = 200, typed: dict | None = None, open_action: str | None = None):
     application, facts = bonus_queries.get_visible(current_user, application_id)
+    history = steps_of("bonus", application.id)
     return render_template("bonus.html", v=bonus_queries.view(current_user, application, facts),
-                           history=steps_of("bonus", application.id), typed=typed or {},
-                           open_action=open_action), status
+                           history=history, typed=typed or {}, open_action=open_action,
+                           returned=rounds.returned("bonus", [application.id]).get(application.id),
+                           since=rounds.since_return(history)), status
+
+
+@bp.get("/bonus/<id:application_id>/changes")
+@login_required
+@refusals_as_pages
+def bonus_changes(application_id):
+    """退回后的修改 of an application."""
+    application, _facts = bonus_queries.get_visible(current_user, application_id)
+    return render_template("changes.html", kind="bonus", record=application,
+                           title=f"{application.unit.name} 附加分申报：{application.project}",
+                           back=url_for("web.bonus_page", application_id=application.id),
+                           since=rounds.since_return(steps_of("bonus", application.id)), item_names={}, unsigned=None)
 
 
 def _refused(application_id: int, exc: ServiceError, typed: dict, open_action: str | None = None):

@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 from ..attachments import single_file
 from ..audit.service import steps_of
 from ..errors import ServiceError
+from ..ledger import appeals
 from ..ledger import queries as ledger_queries
 from ..ledger import service as ledger
 from ..targets import queries as target_queries
@@ -65,7 +66,36 @@ def _render_record(record_id: int, status: int = 200, typed: dict | None = None)
         items = [item]  # the admin corrects within the record's own item
     return render_template("deduction.html", r=record, item=item, writable=writable,
                            own_unit=verdict.code == "own_unit", items=items,
-                           history=steps_of("deduction", record.id), typed=typed or {}), status
+                           history=[_AppealStep(e) if e.action in _APPEAL_STEPS else e
+                                    for e in steps_of("deduction", record.id)],
+                           may_appeal=appeals.may_appeal(current_user, record),
+                           may_decide=appeals.may_decide(current_user, record),
+                           appeal_until=appeals.last_day(record), appeal_labels=appeals.STATE_LABELS,
+                           decisions=appeals.DECISIONS, typed=typed or {}), status
+
+
+_APPEAL_STEPS = ("appeal", "appeal_decided")
+
+
+class _AppealStep:
+    """An appeal's history step as the shared timeline shows a change: 申诉状态 old → new (the
+    timeline names workflow actions and states, which a deduction record has not)."""
+
+    action, field = "edit", "appeal"
+
+    def __init__(self, entry):
+        self._entry = entry
+
+    def __getattr__(self, name):
+        return getattr(self._entry, name)
+
+    @property
+    def old(self):
+        return appeals.STATE_LABELS.get(self._entry.old, "无申诉")
+
+    @property
+    def new(self):
+        return appeals.STATE_LABELS.get(self._entry.new, self._entry.new)
 
 
 def _refused(record_id, exc: ServiceError, typed=None):
@@ -103,6 +133,30 @@ def deduction_withdraw(record_id):
     except ServiceError as exc:
         return _refused(record_id, exc, {"comment": request.form.get("comment", "")})
     flash("记录已撤销", "success")
+    return redirect(url_for("web.deduction_page", record_id=record_id))
+
+
+@bp.post("/deductions/<id:record_id>/appeal")
+@login_required
+def deduction_appeal(record_id):
+    try:
+        appeals.appeal(current_user, record_id, {"version": form_version(), "reason": request.form.get("reason")})
+    except ServiceError as exc:
+        return _refused(record_id, exc, {"reason": request.form.get("reason", "")})
+    flash("申诉已提出，等待考核责任科室处理", "success")
+    return redirect(url_for("web.deduction_page", record_id=record_id))
+
+
+@bp.post("/deductions/<id:record_id>/appeal/decide")
+@login_required
+def deduction_appeal_decide(record_id):
+    payload = {"version": form_version(), "decision": request.form.get("decision", ""),
+               "answer": request.form.get("answer")}
+    try:
+        record = appeals.decide(current_user, record_id, payload)
+    except ServiceError as exc:
+        return _refused(record_id, exc, {"decision": payload["decision"], "answer": request.form.get("answer", "")})
+    flash("申诉成立，记录已撤销" if record.appeal.state == "upheld" else "申诉已驳回", "success")
     return redirect(url_for("web.deduction_page", record_id=record_id))
 
 

@@ -11,9 +11,10 @@ from ..workflow.machine import ACTION_LABELS
 from ..org import service as org_service
 from ..security import sessions
 from ..security.throttle import TooManyAttempts
-from ..bonus import queries as bonus_queries
+from ..rhythm import inbox as rhythm_inbox
 from ..sheets import queries
 from ..sheets import service as sheets
+from ..workflow import rounds
 from . import bp
 from .helpers import error_page, flash_refusal, form_version, refusals_as_pages
 from .forms import LoginForm
@@ -72,18 +73,19 @@ def home():
 @login_required
 def inbox():
     year = _year()
-    waiting = queries.inbox(current_user, year)
-    waiting_ids = {s.id for s, _a in waiting}
-    editable = [s for s in queries.editable(current_user, year) if s.id not in waiting_ids]
-    bonus_waiting = bonus_queries.inbox(current_user, year)
-    return render_template("inbox.html", year=year, waiting=waiting, editable=editable, bonus_waiting=bonus_waiting)
+    # Sheets and applications together, by due date; a returned record gets its own line above.
+    lines = rhythm_inbox.waiting(current_user, year)
+    fillable = rhythm_inbox.fillable(current_user, year, {ln.record.id for ln in lines if ln.kind == "sheet"})
+    return render_template("inbox.html", year=year, returned=[ln for ln in lines if ln.returned],
+                           waiting=[ln for ln in lines if not ln.returned], editable=fillable,
+                           batch_actions=[a for a in rhythm_inbox.BATCHABLE if any(ln.action == a for ln in lines)])
 
 
 @bp.get("/sheets")
 @login_required
 def sheet_list():
     year = _year()
-    found = [(s, queries.totals(s)) for s, _f in queries.list_visible(current_user, year)]
+    found = queries.summaries(current_user, year)
     return render_template("sheets.html", year=year, sheets=found)
 
 
@@ -91,10 +93,26 @@ def _render_sheet(sheet_id: int, *, status: int = 200, typed: dict | None = None
                   open_action: str | None = None):
     sheet, scheme, facts = queries.get_visible(current_user, sheet_id)
     sheet_view = queries.view(current_user, sheet, scheme, facts)
+    history = steps_of("sheet", sheet.id)
     return render_template(
-        "sheet.html", v=sheet_view, history=steps_of("sheet", sheet.id), typed=typed or {},
-        errors=errors or {}, open_action=open_action,
+        "sheet.html", v=sheet_view, history=history, typed=typed or {},
+        errors=errors or {}, open_action=open_action, returned=rounds.returned("sheet", [sheet.id]).get(sheet.id),
+        since=rounds.since_return(history),
     ), status
+
+
+@bp.get("/sheets/<id:sheet_id>/changes")
+@login_required
+@refusals_as_pages
+def sheet_changes(sheet_id):
+    """退回后的修改: what the gate changed since the return, and the rows that wait for signatures."""
+    sheet, scheme, facts = queries.get_visible(current_user, sheet_id)
+    sheet_view = queries.view(current_user, sheet, scheme, facts)
+    return render_template("changes.html", kind="sheet", record=sheet, title=f"{sheet.unit_name} {sheet.year}年度考核计分表",
+                           back=url_for("web.sheet_page", sheet_id=sheet.id),
+                           since=rounds.since_return(steps_of("sheet", sheet.id)),
+                           item_names={r.code: r.row.item.name for r in sheet_view.rows},
+                           unsigned=queries.unsigned_rows(sheet_view))
 
 
 @bp.get("/sheets/<id:sheet_id>")

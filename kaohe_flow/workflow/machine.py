@@ -77,6 +77,11 @@ class Transition:
     moves_when: str | None = None
     signs: str | None = None
     reason_required: bool = False
+    # While the fact `skips_when` holds, the move goes on to `skips_to` instead of `dest` (the
+    # gate approves a returned sheet whose rows all kept their offices' signatures: nobody is
+    # left to sign in responsible_sign, so it goes straight to the leader).
+    skips_to: str | None = None
+    skips_when: str | None = None
 
 
 @dataclass(frozen=True)
@@ -104,7 +109,8 @@ TRANSITIONS = (
     Transition("submit", "draft", "gate_review", UNIT_HEAD, signs="unit_head"),
     # The unit may take its sheet back only until the gate unit has written anything or decided.
     Transition("withdraw", "gate_review", "draft", UNIT_HEAD, guard=GATE_HAS_NOT_ACTED),
-    Transition("approve", "gate_review", "responsible_sign", GATE_HEAD, signs="gate"),
+    Transition("approve", "gate_review", "responsible_sign", GATE_HEAD, signs="gate",
+               skips_to="leader_sign", skips_when="none_pending"),
     Transition("sign", "responsible_sign", "leader_sign", OFFICE_HEAD, guard=OFFICE_HAS_NOT_SIGNED,
                moves_when="all_signed", signs="responsible_office"),
     Transition("sign", "leader_sign", "final", LEADER, signs="leader"),
@@ -124,6 +130,12 @@ ACTIONS = tuple(dict.fromkeys(t.trigger for t in TRANSITIONS))
 # A signature belongs to the step where it is given; moving back to or before that step voids it.
 SIGNATURE_STEP = {t.signs: t.source for t in TRANSITIONS if t.signs}
 
+# CONTRACT.md "The year's rhythm": a move back to gate_review keeps the responsible offices'
+# signatures on rows (a sheet's item rows) whose review score and reason did not change since
+# they signed; a change to a row voids that row's signatures (sheets.service). A move back to
+# draft voids them all: the unit rewrites its sheet.
+KEPT_ON_RETURN = {"gate_review": frozenset({"responsible_office"})}
+
 
 def _fact(name: str):
     # Facts are computed by the service and passed with the trigger; conditions only read them.
@@ -133,6 +145,9 @@ def _fact(name: str):
 def _build() -> Machine:
     specs = []
     for t in TRANSITIONS:
+        if t.skips_to:
+            specs.append({"trigger": t.trigger, "source": t.source, "dest": t.skips_to,
+                          "conditions": [_fact(t.skips_when)]})
         if t.moves_when:
             specs.append({"trigger": t.trigger, "source": t.source, "dest": t.dest,
                           "conditions": [_fact(t.moves_when)]})

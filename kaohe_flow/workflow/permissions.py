@@ -7,8 +7,8 @@ DOMAIN.md ("Who does what"), built from the one declaration of the moves in `mac
 (never written twice); the org facts (gate map, leaders, responsible offices) come from the
 database, never from code.
 """
-from dataclasses import dataclass, field
-from typing import NamedTuple
+from dataclasses import dataclass, field, replace
+from typing import Any, NamedTuple
 
 from ..access import sees_everything
 from .machine import ACTIONS, FIELD_EDITS, STATE_LABELS, TRANSITIONS, Guard
@@ -28,6 +28,9 @@ class RecordFacts:
     # Offices that read every record without acting on this one (DOMAIN.md "Who sees what":
     # the responsible offices see every sheet and application).
     reader_ids: frozenset = field(default_factory=frozenset)
+    # Who has signed the record in its current round, and for whom: (user id, the delegator's
+    # id or None). Nobody acts on one record in two capacities through a delegation.
+    signers: frozenset = field(default_factory=frozenset)
 
 
 class Grant(NamedTuple):
@@ -60,6 +63,8 @@ class Verdict:
     code: str
     message: str
     capacity: str | None = None
+    # The delegator whose capacity the user acts in (CONTRACT.md "The year's rhythm"), or None.
+    on_behalf_of: Any = None
 
     def __bool__(self):
         return self.allowed
@@ -85,7 +90,19 @@ def capacities(user, facts: RecordFacts) -> set[str]:
     return caps
 
 
+def principals(user) -> list:
+    """Those who have handed `user` their capacities for today (rhythm.delegations)."""
+    from ..rhythm.delegations import principals_of  # the org facts come from the database
+
+    return principals_of(user)
+
+
 def can_see(user, facts: RecordFacts) -> bool:
+    """What one sees for oneself, and what those one stands in for see."""
+    return _sees(user, facts) or any(_sees(p, facts) for p in principals(user))
+
+
+def _sees(user, facts: RecordFacts) -> bool:
     """A unit sees its own and its gated units' records; offices, leaders, viewers, admins all."""
     if sees_everything(user):
         return True
@@ -95,14 +112,51 @@ def can_see(user, facts: RecordFacts) -> bool:
 
 
 def history_capacity(user, capacity: str) -> str:
-    """The capacity word the history records (CONTRACT.md)."""
+    """The capacity word the history records (CONTRACT.md): a delegate's step is recorded in the
+    delegator's capacity (the operation stands in for them: `uow.stand_in`)."""
+    from ..uow import standing_in
+
+    user = standing_in() or user
     if capacity == "unit":
         return "unit_head" if user.is_head else "unit_member"
     return capacity
 
 
 def decide(user, action: str, facts: RecordFacts) -> Verdict:
-    """May `user` do `action` on the record described by `facts`, now?"""
+    """May `user` do `action` on the record described by `facts`, now — for themselves, or in the
+    capacity of someone who has handed it to them for today (the verdict then names them)?"""
+    own = _decide(user, action, facts)
+    if own.allowed or own.status == 404:
+        return _one_capacity(own, user, None, facts)
+    best = own
+    for principal in principals(user):
+        verdict = _decide(principal, action, facts)
+        if verdict.allowed:
+            return _one_capacity(replace(verdict, on_behalf_of=principal), user, principal, facts)
+        if verdict.status == 409 and best.status == 403:
+            best = verdict  # the right person through the delegation, the wrong moment
+    return best
+
+
+CONFLICT = "conflict_of_capacity"
+
+
+def _one_capacity(verdict: Verdict, user, principal, facts: RecordFacts) -> Verdict:
+    """Nobody acts on one record in two capacities through a delegation: whoever signed it in
+    this round as themselves may not sign it for another, and the other way round (a unit's head
+    who stands in for its deputy director would otherwise approve his own sheet)."""
+    if not verdict.allowed:
+        return verdict
+    mine = {for_whom for signer, for_whom in facts.signers if signer == user.id}
+    others = mine - {principal.id if principal is not None else None}
+    if not others:
+        return verdict
+    return Verdict(False, 409, CONFLICT, "您已以另一种身份（本人或代他人）处理过这份记录，"
+                   "不能再以其他身份处理；请由其他人办理")
+
+
+def _decide(user, action: str, facts: RecordFacts) -> Verdict:
+    """May `user` do `action` on the record described by `facts`, now, in their own capacities?"""
     grants = ACTION_RULES.get(action)
     if grants is None:
         return Verdict(False, 404, "unknown_action", f"没有“{action}”这个操作")

@@ -7,25 +7,9 @@ from datetime import datetime
 from sqlalchemy import func
 
 from ..audit.models import HistoryEntry
+from ..audit.service import NEW_ROUND
 from ..extensions import db
 from .machine import ACTIONS
-
-#: The moves after which a new round begins.
-NEW_ROUND = frozenset({"return", "reopen"})
-
-
-def numbered(entries) -> list[tuple[int, object]]:
-    """(round, entry) for a record's history in order: the return itself closes its round."""
-    out, current = [], 1
-    for entry in entries:
-        out.append((current, entry))
-        if entry.action in NEW_ROUND:
-            current += 1
-    return out
-
-
-def current_round(entries) -> int:
-    return 1 + sum(1 for e in entries if e.action in NEW_ROUND)
 
 
 @dataclass(frozen=True)
@@ -65,3 +49,43 @@ def returned(kind: str, record_ids) -> dict[int, Returned]:
     return {e.record_id: Returned(e.record_id, e.at, e.username, e.capacity, e.from_state, e.to_state,
                                   e.comment or "", list(e.items or []), rounds.get(e.record_id, 1))
             for e in entries}
+
+
+@dataclass(frozen=True)
+class Change:
+    """A field's net change since the return: its value then, its value now, the last edit."""
+
+    field: str
+    old: str | None
+    new: str | None
+    at: datetime
+    username: str
+    on_behalf_of: str | None
+
+
+@dataclass(frozen=True)
+class SinceReturn:
+    round: int  # the round in progress
+    since: object | None  # the return or reopen step that began it (None in round 1)
+    changes: list  # [Change], in the order first changed
+
+
+def since_return(entries) -> SinceReturn:
+    """What changed since the last return or reopen, from a record's history (oldest first):
+    each edited field once, with its value before the return and now; a field changed back to
+    what it was is no change."""
+    start = max((i for i, e in enumerate(entries) if e.action in NEW_ROUND), default=None)
+    if start is None:
+        return SinceReturn(1, None, [])
+    first: dict[str, object] = {}
+    last: dict[str, object] = {}
+    for entry in entries[start + 1:]:
+        if entry.action != "edit" or not entry.field:
+            continue
+        first.setdefault(entry.field, entry)
+        last[entry.field] = entry
+    changes = [Change(name, first[name].old, last[name].new, last[name].at, last[name].username,
+                      last[name].on_behalf_of)
+               for name in first if first[name].old != last[name].new]
+    round_now = 1 + sum(1 for e in entries if e.action in NEW_ROUND)
+    return SinceReturn(round_now, entries[start], changes)

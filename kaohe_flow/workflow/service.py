@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from ..audit import service as audit
 from ..errors import Invalid, NotFound
+from ..notify import service as notify
 from ..uow import operation
 from . import machine, permissions, steps
 from .permissions import RecordFacts
@@ -63,8 +64,13 @@ class RecordKind(Protocol):
     def read_input(self, loaded: Loaded, step: Step) -> StepInput:
         """The step's extra payload, parsed and checked (422); changes nothing."""
 
-    def add_signature(self, loaded: Loaded, user, capacity: str) -> None:
-        """Store the signature that `capacity` gives on the record (machine.Transition.signs)."""
+    def add_signature(self, loaded: Loaded, user, capacity: str, on_behalf_of=None) -> None:
+        """Store the signature that `capacity` gives on the record (machine.Transition.signs):
+        `user` signs, in their own place or in `on_behalf_of`'s (a delegation)."""
+
+    def withdraw_signatures(self, loaded: Loaded, owner, items: list[str]) -> None:
+        """A responsible office's return names rows: its own signatures on them go (only kinds
+        with rows are returned naming rows)."""
 
     def moved(self, loaded: Loaded, before: str, after: str) -> None:
         """After the move, in the same unit of work (e.g. a sheet freezes its numbers at final)."""
@@ -85,23 +91,34 @@ def fire_action(kind: RecordKind, user, record_id: int, action: str, payload: di
     why = kind.blocked_reason(loaded, action)
     if why:
         raise Invalid(why, "incomplete")
-    given = kind.read_input(loaded, Step(user, action, verdict.capacity, payload))
+    # A delegate acts in the delegator's place: their unit, rows and capacity (the history and the
+    # signature still name the delegate: "A 代 B").
+    principal = verdict.on_behalf_of
+    acting = principal or user
+    given = kind.read_input(loaded, Step(acting, action, verdict.capacity, payload))
 
     capacity = permissions.history_capacity(user, verdict.capacity)
     for attr, new in given.edits:
         steps.edit_field(kind.history_kind, record, user, capacity, attr, new)
-    # 会签: the office whose signature is the last one pending moves the record on.
-    before, after = machine.fire(record, action, all_signed=facts.pending_ids <= {user.unit_id})
+    # 会签: the office whose signature is the last one pending moves the record on; a returned
+    # sheet whose rows all kept their signatures skips 会签 (machine.Transition.skips_to).
+    before, after = machine.fire(record, action, all_signed=facts.pending_ids <= {acting.unit_id},
+                                 none_pending=not facts.pending_ids)
     if machine.moves_back(before, after):
         steps.void_signatures(record, after)
+        if given.items:  # an office that names rows no longer vouches for them, signed or not
+            kind.withdraw_signatures(loaded, acting, given.items)
     elif move.signs:
-        kind.add_signature(loaded, user, move.signs)
+        kind.add_signature(loaded, user, move.signs, on_behalf_of=principal)
     kind.moved(loaded, before, after)
     # The unit may withdraw only until the gate has acted: a new submit opens a new round,
     # an approval or a move back to the gate means the gate has acted.
     record.gate_touched = action != "submit" and (record.gate_touched or after == "gate_review"
                                                   or action == "approve")
+    comment = comment if given.comment is None else given.comment
     audit.record_step(kind.history_kind, record, user, capacity, action, from_state=before, to_state=after,
-                      comment=comment if given.comment is None else given.comment, items=given.items)
-    steps.commit(record)
+                      comment=comment, items=given.items)
+    steps.flush(record)  # the step as stored is what the notifications read
+    notify.after_step(kind.history_kind, record, user, action, before, after, comment, given.items)
+    steps.commit(record, flushed=True)
     return record

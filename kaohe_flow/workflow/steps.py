@@ -9,8 +9,9 @@ from ..errors import BadRequest, Invalid, from_verdict, stale
 from ..extensions import db
 from ..points import PointsError, fmt_points, parse_points
 from ..timeutil import utcnow
+from ..uow import stand_in
 from . import permissions
-from .machine import SIGNATURE_STEP, STATES
+from .machine import KEPT_ON_RETURN, SIGNATURE_STEP, STATES
 
 MAX_TEXT = 2000  # a reason, a comment or a project title; the forms' cells are not essays
 
@@ -31,14 +32,28 @@ def authorize(user, action: str, facts, version, record):
     check_version(record, version)
     if not verdict.allowed:
         raise from_verdict(verdict)
+    stand_in(verdict.on_behalf_of)  # every history step of this operation names the delegator
     return verdict
 
 
-def commit(record) -> None:
-    """Bump the version (the record's row is updated) and commit once; a race loses with 409."""
-    record.updated_at = utcnow()
+def commit(record, *, flushed: bool = False) -> None:
+    """Bump the version (the record's row is updated) and commit once; a race loses with 409.
+    `flushed`: the step was already written by `flush` (its version bumped once)."""
+    if not flushed:
+        record.updated_at = utcnow()
     try:
         db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise stale() from None
+
+
+def flush(record) -> None:
+    """Write the step so far — the record's row once, one version step — before what follows
+    reads it (the notifications of the step); a race loses with 409."""
+    record.updated_at = utcnow()
+    try:
+        db.session.flush()
     except StaleDataError:
         db.session.rollback()
         raise stale() from None
@@ -96,6 +111,9 @@ def edit_field(kind: str, record, user, capacity: str, attr: str, new, *, target
 
 
 def void_signatures(record, dest: str) -> None:
-    """Moving back to `dest` clears every signature given at or after it (DOMAIN.md step 3)."""
+    """Moving back to `dest` clears every signature given at or after it (DOMAIN.md step 3),
+    except the row signatures a return keeps (machine.KEPT_ON_RETURN)."""
     keep = STATES.index(dest)
-    record.signatures = [s for s in record.signatures if STATES.index(SIGNATURE_STEP[s.capacity]) < keep]
+    kept = KEPT_ON_RETURN.get(dest, frozenset())
+    record.signatures = [s for s in record.signatures if STATES.index(SIGNATURE_STEP[s.capacity]) < keep
+                         or (s.capacity in kept and getattr(s, "item_id", None) is not None)]

@@ -364,3 +364,11 @@ def test_of_simultaneous_appeals_exactly_one_is_filed(api, app, request):
     rec, history = state_of(api, rid)
     assert rec["appeal"]["state"] == "open" and rec["version"] == 2
     assert [s["action"] for s in history].count("appeal") == 1
+
+
+def test_the_admin_sets_the_appeal_window_on_the_settings_page(api, client):
+    login(client, "admin")
+    html = client.get("/years/2018/settings").get_data(as_text=True)
+    assert 'id="appeal_days" name="appeal_days" value="5"' in html and "申诉" in html
+    assert client.post("/years/2018/settings", data={"appeal_days": "7"}).status_code == 302
+    assert api.as_("bgs").get("/api/v1/years/2018/settings").get_json()["appeal_days"] == 7

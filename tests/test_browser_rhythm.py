@@ -13,8 +13,8 @@ from datetime import timedelta
 import requests
 
 from kaohe_flow.timeutil import local_today
-from test_browser import (browser, expect, expect_flash, expect_state, fire, live_server, people,  # noqa: F401
-                          pytestmark, submit)
+from test_browser import browser, live_server  # noqa: F401  (module fixtures)
+from test_browser import expect, expect_flash, expect_state, fire, people, pytestmark, submit  # noqa: F401
 
 OFFICES = ("rjk", "dwb", "cjjcdd", "bgs")  # the offices that sign rows on every sheet (会签)
 
@@ -68,7 +68,7 @@ def open_line(page, text):
         line.locator("a").first.click()
 
 
-def test_a_year_walked_through_the_pages_with_its_rhythm(browser, live_server):
+def test_a_year_walked_through_the_pages_with_its_rhythm(browser, live_server):  # noqa: F811
     api = Api(live_server)
     units = {u["code"]: u for u in api("admin", "GET", "/units?year=2018")["items"]}
     sheets = {s["unit"]: s["id"] for s in api("admin", "GET", "/sheets?year=2018")["items"]}

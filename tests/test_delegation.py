@@ -13,7 +13,7 @@ from kaohe_flow.extensions import db
 from kaohe_flow.org.models import User
 from kaohe_flow.rhythm.models import Delegation
 from kaohe_flow.timeutil import local_today
-from test_sheet_path import to_leader_sign, to_responsible_sign
+from test_sheet_path import to_gate_review, to_leader_sign, to_responsible_sign
 
 
 @pytest.fixture
@@ -149,6 +149,7 @@ def test_the_delegator_ends_it_early(bgs, api):
     ("leader1", {"to": "leader2", "from_date": -9, "to_date": -2}, 422, "invalid_dates"),  # all in the past
     ("leader1", {"to": "leader2", "from_date": "2018-13-01", "to_date": 3}, 422, "invalid_date"),
     ("leader1", {"to": "nobody", "from_date": 0, "to_date": 3}, 422, "unknown_user"),
+    ("leader1", {"to": "leader2\u0000", "from_date": 0, "to_date": 3}, 422, "unknown_user"),  # PostgreSQL too
     ("leader1", {"to": "director", "from_date": 0, "to_date": 3}, 422, "invalid_delegate"),
     ("bgs.staff", {"to": "bgs", "from_date": 0, "to_date": 3}, 403, "forbidden"),  # a member has nothing to hand on
     ("director", {"to": "leader2", "from_date": 0, "to_date": 3}, 403, "forbidden"),
@@ -189,3 +190,51 @@ def test_the_delegation_page(api, client):
     made = api.as_("leader1").get("/api/v1/delegations").get_json()["items"][0]
     assert client.post(f"/delegations/{made['id']}/end").status_code == 302
     assert "已结束" in client.get("/delegations").get_data(as_text=True)
+
+
+# ------------------------------------------------------------------ never one's own unit, never two capacities
+
+
+def test_a_member_never_stands_in_for_the_gate_of_his_own_units_sheet(bgs, api):
+    assert delegate(api, "rjk", "bgs.staff").status_code == 201  # 人教科's head → a member of 办公室
+    to_gate_review(bgs)
+    r = bgs.put_row("bgs.staff", "team", review_score="2", review_reason="")
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "conflict_of_capacity"
+    bgs.fill_review("rjk")
+    r = bgs.act("bgs.staff", "approve")
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "conflict_of_capacity"
+    assert bgs.get()["state"] == "gate_review"
+
+
+def test_a_member_never_signs_his_own_units_sheet_as_its_leader(bgs, api):
+    to_leader_sign(bgs)
+    assert delegate(api, "leader1", "bgs.staff").status_code == 201
+    r = bgs.act("bgs.staff", "sign")
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "conflict_of_capacity"
+    assert bgs.get()["state"] == "leader_sign"
+
+
+def test_whoever_typed_for_the_unit_through_a_delegation_does_not_then_approve_as_gate(bgs, api):
+    """人教科's head stands in for 办公室's head and types a self score: approving the same sheet
+    as its gate afterwards would be a second capacity."""
+    assert delegate(api, "bgs", "rjk").status_code == 201
+    bgs.fill_self("bgs.staff")
+    assert bgs.put_row("rjk", "team", self_score="2", self_reason="会议缺席一次").status_code == 200
+    bgs.ok(bgs.act("bgs", "submit"))
+    r = bgs.put_row("rjk", "team", review_score="2", review_reason="同意")
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "conflict_of_capacity"
+    r = bgs.act("rjk", "approve")
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "conflict_of_capacity"
+    steps = api.as_("admin").get(f"/api/v1/sheets/{bgs.sid}/history").get_json()["items"]
+    typed = [s for s in steps if s["who"] == "rjk"]
+    assert typed and all(s.get("on_behalf_of") == "bgs" and s["capacity"] == "unit_head" for s in typed)
+
+
+def test_a_gate_member_standing_in_for_his_own_head_acts_in_one_capacity(bgs, api):
+    """The same capacity, through a delegation: no conflict."""
+    to_gate_review(bgs)
+    assert delegate(api, "rjk", "rjk.staff").status_code == 201
+    bgs.fill_review("rjk.staff")
+    sheet = bgs.ok(bgs.act("rjk.staff", "approve"))
+    assert sheet["state"] == "responsible_sign"
+    assert (sheet["signoffs"]["gate"]["username"], sheet["signoffs"]["gate"]["on_behalf_of"]) == ("rjk.staff", "rjk")

@@ -225,3 +225,8 @@ def test_no_day_is_told_twice_even_across_days(app, api, sheet_id):
     for day in range(15, 25):
         run_notify(app, "--date", (date(YEAR, 12, 1) + timedelta(days=day - 1)).isoformat())
     assert Counter(kinds(api, "rjk", ("sheet", sheet_id("bgs")))) == {"todo": 1, "due_soon": 1, "overdue": 1}
+
+
+def test_an_address_with_a_control_character_is_refused(api):
+    r = api.as_("admin").put("/api/v1/users/szc.staff", json={"email": "a\u0000@b.cn"})
+    assert r.status_code == 422 and r.get_json()["error"]["code"] == "invalid_email"

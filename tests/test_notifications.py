@@ -267,3 +267,16 @@ def test_a_delegated_line_on_the_page_leads_to_the_delegations(app, api):
     _sign_in(client, "bgs.staff")
     html = client.get("/notifications").get_data(as_text=True)
     assert "委托" in html and 'href="/delegations"' in html
+
+
+def test_a_draft_withdrawn_and_submitted_again_reaches_the_gate_again(api, sheet_id):
+    from flow import Flow
+
+    flow = Flow(api, sheet_id("bgs"))
+    flow.fill_self("bgs.staff")
+    flow.ok(flow.act("bgs", "submit"))
+    flow.ok(flow.act("bgs", "withdraw"))
+    flow.ok(flow.act("bgs", "submit"))
+    todos = [n for n in api.as_("rjk").get("/api/v1/notifications").get_json()["items"]
+             if n["kind"] == "todo" and n["record"] == {"kind": "sheet", "id": flow.sid}]
+    assert len(todos) == 2

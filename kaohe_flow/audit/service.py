@@ -39,3 +39,18 @@ def steps_of(kind: str, record_id: int) -> list[HistoryEntry]:
         if entry.action in NEW_ROUND:
             current += 1
     return entries
+
+
+#: The history's record_kind of each model that moves (the workflow's records).
+KIND_OF = {"Sheet": "sheet", "BonusApplication": "bonus"}
+
+
+def round_steps_of(kind: str, record_id: int, username: str) -> list[HistoryEntry]:
+    """The steps `username` took on a record since its last return or reopen (its current round)."""
+    last = db.session.scalar(
+        db.select(db.func.max(HistoryEntry.id)).filter_by(record_kind=kind, record_id=record_id)
+        .where(HistoryEntry.action.in_(NEW_ROUND)))
+    query = db.select(HistoryEntry).filter_by(record_kind=kind, record_id=record_id, username=username)
+    if last is not None:
+        query = query.where(HistoryEntry.id > last)
+    return list(db.session.scalars(query.order_by(HistoryEntry.id)))

@@ -33,7 +33,7 @@ def facts(application: BonusApplication) -> RecordFacts:
         responsible_ids=offices,
         pending_ids=frozenset(offices - signed),
         gate_touched=application.gate_touched,
-        signers=frozenset((s.user_id, s.on_behalf_of_id) for s in application.signatures),
+        signers=frozenset((s.user_id, s.capacity, s.on_behalf_of_id is not None) for s in application.signatures),
         reader_ids=frozenset(scheme.responsible_unit_ids() | offices) if scheme else offices,
     )
 

@@ -117,7 +117,11 @@ def _find_or_create(kind: str, params: dict, user) -> tuple[Job, bool]:
 
 def _abandoned(job: Job) -> bool:
     """A job whose worker died without a retry left (or a queue that lost it): past RQ's own
-    timeout while running, or a day while queued."""
+    timeout while running, or a day while queued. Without a queue the app runs its jobs itself:
+    one that no thread of this process is running was left by a process that stopped (`make
+    run` interrupted) and gives way at once."""
+    if not current_app.config.get("REDIS_URL") and job.id not in _inline_ids:
+        return True
     now = utcnow()
     if job.state == "running" and job.started_at is not None:
         return as_utc(job.started_at) < now - timedelta(seconds=current_app.config.get("JOB_TIMEOUT", 1800) + 60)
@@ -155,8 +159,10 @@ def _set(job_id: int, **values) -> None:
     db.session.commit()
 
 
-# Jobs the app runs itself (no queue): the threads, so that tests and a shutdown can wait for them.
+# Jobs the app runs itself (no queue): the threads, so that tests and a shutdown can wait for them,
+# and their jobs' ids, so that a job no thread here runs is known to be abandoned.
 _inline: set[threading.Thread] = set()
+_inline_ids: set[int] = set()
 
 
 def _run_inline(job_id: int) -> None:
@@ -169,9 +175,11 @@ def _run_inline(job_id: int) -> None:
                 run(job_id)
             finally:
                 db.session.remove()
+                _inline_ids.discard(job_id)
                 _inline.discard(threading.current_thread())
 
     thread = threading.Thread(target=work, name=f"kaohe-job-{job_id}", daemon=True)
+    _inline_ids.add(job_id)
     _inline.add(thread)
     thread.start()
     thread.join(current_app.config.get("JOB_INLINE_WAIT", 5))

@@ -8,7 +8,9 @@ tells nobody again; a notification is e-mailed once (`emailed_at`).
 from collections import defaultdict
 from datetime import date
 
+import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..org.models import User
@@ -52,7 +54,11 @@ def deadline_notifications(today: date) -> int:
                 text += f"（代{principal.name}）"
             batch.append((user, status, kind, record.id, text, f"{kind}:{record.id}:{record.state}:{due}"))
     made = service.tell(batch)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # another run told the same occasions meanwhile: theirs stand
+        db.session.rollback()
+        return 0
     return len(made)
 
 
@@ -74,10 +80,22 @@ def compose(user: User, notes: list[Notification], base_url: str) -> tuple[str, 
 
 
 @operation
-def _mark_emailed(ids: list[int]) -> None:
-    now = utcnow()
-    for note in db.session.scalars(db.select(Notification).where(Notification.id.in_(ids))):
-        note.emailed_at = now
+def _claim(ids: list[int]) -> list[int]:
+    """Mark the notifications e-mailed before sending, so that two digests running at once (cron
+    on two servers, an admin's job beside cron) never send one twice: each sends only the ones it
+    claimed. Answers those ids."""
+    stamp = utcnow()
+    db.session.execute(sa.update(Notification).where(Notification.id.in_(ids), Notification.emailed_at.is_(None))
+                       .values(emailed_at=stamp))
+    db.session.commit()
+    return list(db.session.scalars(db.select(Notification.id).where(
+        Notification.id.in_(ids), Notification.emailed_at == stamp)))
+
+
+@operation
+def _unclaim(ids: list[int]) -> None:
+    """A send failed: the claimed notifications wait for the next run."""
+    db.session.execute(sa.update(Notification).where(Notification.id.in_(ids)).values(emailed_at=None))
     db.session.commit()
 
 
@@ -102,14 +120,18 @@ def send_digest(config=None) -> dict[str, int]:
         if user is None or not user.active or not (user.email or "").strip():
             stats["without_email"] += 1
             continue
+        claimed = set(_claim([n.id for n in notes]))
+        notes = [n for n in notes if n.id in claimed]
+        if not notes:
+            continue  # another run sends these
         subject, text = compose(user, notes, base_url)
         try:
             mail.send(config, user.email.strip(), subject, text)
         except (OSError, mail.smtplib.SMTPException) as exc:
             current_app.logger.warning("digest e-mail to user %s failed: %s", user.username, exc)
+            _unclaim(sorted(claimed))
             stats["failed"] += 1
             continue
-        _mark_emailed([n.id for n in notes])
         stats["sent"] += 1
         stats["notifications"] += len(notes)
     return stats

@@ -82,6 +82,15 @@ def current_round(record_kind: str, record_id: int) -> int:
     return 1 + (returns or 0)
 
 
+def last_move(record_kind: str, record_id: int) -> int | None:
+    """The id of the history step that moved the record into its state (None before any)."""
+    from ..audit.models import HistoryEntry
+
+    return db.session.scalar(db.select(db.func.max(HistoryEntry.id)).where(
+        HistoryEntry.record_kind == record_kind, HistoryEntry.record_id == record_id,
+        HistoryEntry.from_state != HistoryEntry.to_state))
+
+
 def _waiting_action(user, facts) -> str | None:
     """What the record waits for from `user`: a forward step, else scores they may fill in."""
     action = permissions.expected_action(user, facts)
@@ -97,7 +106,7 @@ def holders(record_kind: str, record, facts=None) -> list[tuple[User, str, User 
     """Who holds the record now: (user, the action waiting for them, the principal they act
     for or None). Candidates are the active people of the record's unit, its gate unit and the
     responsible offices, its leader, and whoever acts for any of them (delegations)."""
-    from ..rhythm.delegations import delegates_of
+    from ..rhythm.delegations import delegates_of, prime
 
     facts = facts or facts_of(record_kind, record)
     if facts.state == "final":
@@ -108,6 +117,7 @@ def holders(record_kind: str, record, facts=None) -> list[tuple[User, str, User 
     if facts.leader_id is not None:
         condition = condition | (User.id == facts.leader_id)
     candidates = list(db.session.scalars(query.where(condition)))
+    prime(candidates)  # whom each stands in for today: one statement, not one per person
     out, seen = [], set()
     for user in candidates:
         action = _waiting_action(user, facts)
@@ -168,11 +178,14 @@ def _todo_text(label: str, state: str, action: str, principal, rnd: int = 1) -> 
 def todo_batch(record_kind: str, record, facts, skip_ids=()) -> list:
     label = label_of(record_kind, record)
     rnd = current_round(record_kind, record.id)
+    move = last_move(record_kind, record.id)
     batch = []
     for user, action, principal in holders(record_kind, record, facts):
         if user.id in skip_ids:
             continue
-        occasion = f"{record_kind}:{record.id}:r{rnd}:{facts.state}:{action}"
+        # The move that brought the record here is part of the occasion: a draft withdrawn and
+        # submitted again reaches the gate again (会签's signatures that do not move it are not).
+        occasion = f"{record_kind}:{record.id}:r{rnd}:m{move}:{facts.state}:{action}"
         batch.append((user, "todo", record_kind, record.id, _todo_text(label, facts.state, action, principal, rnd),
                       occasion))
     return batch
@@ -199,7 +212,11 @@ def _returned_batch(record_kind: str, record, actor, before: str, after: str, co
     return_id = db.session.scalar(db.select(db.func.max(HistoryEntry.id)).where(
         HistoryEntry.record_kind == record_kind, HistoryEntry.record_id == record.id,
         HistoryEntry.action == "return"))
-    text = (f"{label_of(record_kind, record)}被{getattr(actor, 'name', '')}退回"
+    from ..uow import standing_in
+
+    principal = standing_in()  # a delegate's return: "A 代 B"
+    who = getattr(actor, "name", "") + (f"代{principal.name}" if principal is not None else "")
+    text = (f"{label_of(record_kind, record)}被{who}退回"
             f"（{STATE_LABELS.get(before, before)} → {STATE_LABELS.get(after, after)}）")
     if comment:
         text += f"。理由：{comment}"

@@ -149,7 +149,7 @@ def _name(value, default: str) -> str:
     return value.strip()
 
 
-EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+EMAIL_PATTERN = re.compile(r"[^@\s\x00-\x1f]+@[^@\s\x00-\x1f]+\.[^@\s\x00-\x1f]+")
 
 
 def _email(value) -> str | None:

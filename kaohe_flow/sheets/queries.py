@@ -47,7 +47,7 @@ def facts(sheet: Sheet, scheme: Scheme) -> RecordFacts:
         responsible_ids=frozenset(responsible),
         pending_ids=frozenset(pending),
         gate_touched=sheet.gate_touched,
-        signers=frozenset((s.user_id, s.on_behalf_of_id) for s in sheet.signatures),
+        signers=frozenset((s.user_id, s.capacity, s.on_behalf_of_id is not None) for s in sheet.signatures),
     )
 
 

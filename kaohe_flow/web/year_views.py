@@ -39,6 +39,7 @@ def _payload(form) -> dict:
         "gov_affairs_points": (form.get("gov_affairs_points") or "").strip(),
         "bonus_cap": (form.get("bonus_cap") or "").strip() or None,
         "due_soon_days": _whole_or_text(form.get("due_soon_days")),
+        "appeal_days": _whole_or_text(form.get("appeal_days")),
     }
     sent = {key for key in settings.KEYS if key in form} | ({"oa_limits_minutes"} if LIMIT_FIELDS[0] in form else set())
     return {key: value for key, value in payload.items() if key in sent}
@@ -52,7 +53,7 @@ def _typed(values: dict) -> dict:
         "oa_no_client_factor": values["oa_no_client_factor"],
         "info_yearly_minimum_points": values["info_yearly_minimum_points"],
         "gov_affairs_points": values["gov_affairs_points"], "bonus_cap": values["bonus_cap"] or "",
-        "due_soon_days": values["due_soon_days"],
+        "due_soon_days": values["due_soon_days"], "appeal_days": values["appeal_days"],
     }
     for kind, minutes in values["oa_limits_minutes"].items():
         typed[f"oa_limits_minutes.{kind}"] = minutes

@@ -28,8 +28,9 @@ class RecordFacts:
     # Offices that read every record without acting on this one (DOMAIN.md "Who sees what":
     # the responsible offices see every sheet and application).
     reader_ids: frozenset = field(default_factory=frozenset)
-    # Who has signed the record in its current round, and for whom: (user id, the delegator's
-    # id or None). Nobody acts on one record in two capacities through a delegation.
+    # Who has signed the record (the signatures standing), in which capacity, and whether through
+    # a delegation: (user id, capacity, delegated). Nobody acts on one record in two capacities
+    # through a delegation (`acts` of the service adds the round's other steps at write time).
     signers: frozenset = field(default_factory=frozenset)
 
 
@@ -141,18 +142,41 @@ def decide(user, action: str, facts: RecordFacts) -> Verdict:
 CONFLICT = "conflict_of_capacity"
 
 
+#: The history's and the signatures' capacity words, as the capacities of the permission table.
+CAPACITY_OF = {"unit_member": "unit", "unit_head": "unit"}
+
+CONFLICT_MESSAGE = ("您已以另一种身份处理过这份记录（本人或受他人委托），不能再以其他身份处理；"
+                    "请由其他人办理")
+
+
+def conflicting(acts, user, capacity: str, delegated: bool) -> bool:
+    """Would acting on a record in `capacity` (through a delegation or not) be a second capacity?
+
+    `acts` are (user id, capacity word, delegated) of what was done on the record: the standing
+    signatures, and at write time the round's steps too. A person who acts through a delegation
+    may have acted on the record in no other capacity, and one who acts for themselves in none
+    other through a delegation. Acting in two capacities of one's own (人教科 is a gate and an
+    office) is no conflict: no delegation is involved."""
+    for who, word, through in acts:
+        if who != user.id or CAPACITY_OF.get(word, word) == capacity:
+            continue
+        if delegated or through:
+            return True
+    return False
+
+
 def _one_capacity(verdict: Verdict, user, principal, facts: RecordFacts) -> Verdict:
-    """Nobody acts on one record in two capacities through a delegation: whoever signed it in
-    this round as themselves may not sign it for another, and the other way round (a unit's head
-    who stands in for its deputy director would otherwise approve his own sheet)."""
+    """Nobody acts on one record in two capacities through a delegation (CONTRACT.md): a member
+    of the record's own unit never stands in for its gate, an office or its leader, and whoever
+    has signed it in one capacity may not sign it in another through a delegation, nor the other
+    way round (the unit's head standing in for his deputy director would sign his own sheet)."""
     if not verdict.allowed:
         return verdict
-    mine = {for_whom for signer, for_whom in facts.signers if signer == user.id}
-    others = mine - {principal.id if principal is not None else None}
-    if not others:
-        return verdict
-    return Verdict(False, 409, CONFLICT, "您已以另一种身份（本人或代他人）处理过这份记录，"
-                   "不能再以其他身份处理；请由其他人办理")
+    delegated = principal is not None
+    own_unit = delegated and verdict.capacity != "unit" and "unit" in capacities(user, facts)
+    if own_unit or conflicting(facts.signers, user, verdict.capacity, delegated):
+        return Verdict(False, 409, CONFLICT, CONFLICT_MESSAGE)
+    return verdict
 
 
 def _decide(user, action: str, facts: RecordFacts) -> Verdict:

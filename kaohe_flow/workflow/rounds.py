@@ -25,6 +25,7 @@ class Returned:
     comment: str
     items: list
     round: int  # the round that ended with this return
+    on_behalf_of: str | None = None  # the delegator's username when a delegate returned it
 
 
 def returned(kind: str, record_ids) -> dict[int, Returned]:
@@ -47,7 +48,7 @@ def returned(kind: str, record_ids) -> dict[int, Returned]:
                HistoryEntry.action.in_(NEW_ROUND))
         .group_by(HistoryEntry.record_id)).all())
     return {e.record_id: Returned(e.record_id, e.at, e.username, e.capacity, e.from_state, e.to_state,
-                                  e.comment or "", list(e.items or []), rounds.get(e.record_id, 1))
+                                  e.comment or "", list(e.items or []), rounds.get(e.record_id, 1), e.on_behalf_of)
             for e in entries}
 
 

@@ -32,8 +32,26 @@ def authorize(user, action: str, facts, version, record):
     check_version(record, version)
     if not verdict.allowed:
         raise from_verdict(verdict)
+    if _acted_otherwise(user, verdict, facts, record):
+        raise from_verdict(permissions.Verdict(False, 409, permissions.CONFLICT, permissions.CONFLICT_MESSAGE))
     stand_in(verdict.on_behalf_of)  # every history step of this operation names the delegator
     return verdict
+
+
+def _acted_otherwise(user, verdict, facts, record) -> bool:
+    """The write-time half of "nobody acts in two capacities through a delegation": besides the
+    standing signatures (`decide`), every step of the record's current round — scores typed,
+    moves — counts. Asked only when a delegation is involved: acting through one now, or having
+    done so on this record in this round."""
+    delegated = verdict.on_behalf_of is not None
+    kind = audit.KIND_OF.get(type(record).__name__)
+    if kind is None or record.id is None:
+        return False
+    steps = audit.round_steps_of(kind, record.id, user.username)
+    if not delegated and not any(s.on_behalf_of for s in steps):
+        return False
+    acts = [(user.id, s.capacity, s.on_behalf_of is not None) for s in steps]
+    return permissions.conflicting(acts, user, verdict.capacity, delegated)
 
 
 def commit(record, *, flushed: bool = False) -> None:

@@ -60,6 +60,11 @@ def load_config(instance_path: Path) -> dict:
         "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD") or None,
         "SMTP_STARTTLS": os.environ.get("SMTP_STARTTLS", "").lower() in ("1", "true", "yes", "on"),
         "PUBLIC_URL": os.environ.get("PUBLIC_URL") or None,
+        # Background jobs (kaohe_flow/jobs): RQ on REDIS_URL; without it the web process runs them.
+        "JOB_QUEUE": os.environ.get("JOB_QUEUE") or "kaohe",
+        "JOB_TIMEOUT": int(os.environ.get("JOB_TIMEOUT") or "1800"),
+        "JOB_RETRIES": int(os.environ.get("JOB_RETRIES") or "3"),
+        "JOB_INLINE_WAIT": float(os.environ.get("JOB_INLINE_WAIT") or "5"),
     }
 
 

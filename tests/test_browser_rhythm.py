@@ -188,3 +188,17 @@ def test_a_year_walked_through_the_pages_with_its_rhythm(browser, live_server): 
     for who in ("bgs", "bgs.staff", "rjk", "rjk.staff", "dwb", "cjjcdd", "leader1", "leader2", "szc", gate):
         seen = Counter((n["kind"], n["record"]["kind"], n["record"]["id"], n["text"]) for n in api.notes(who))
         assert all(count == 1 for count in seen.values()), (who, seen.most_common(3))
+
+
+def test_the_rhythms_pages_fit_a_phone(browser, live_server):  # noqa: F811
+    """At 390 px the inbox with its batch forms, the notifications, the delegations, the progress
+    board and a sheet's changes need no sideways scrolling."""
+    from test_browser import PHONE, signed_in
+
+    api = Api(live_server)
+    sid = {s["unit"]: s["id"] for s in api("admin", "GET", "/sheets?year=2018")["items"]}["bgs"]
+    with signed_in(browser, live_server, "leader1", **PHONE) as page:
+        for path in ("/inbox", "/notifications", "/delegations", "/years/2018/progress", f"/sheets/{sid}/changes"):
+            page.goto(path)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390, f"{path}: {width}px wide on a 390px phone"

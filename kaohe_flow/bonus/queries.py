@@ -49,12 +49,14 @@ def get_visible(user, application_id: int) -> tuple[BonusApplication, RecordFact
     return application, application_facts
 
 
-def list_visible(user, year: int | None = None) -> list[tuple[BonusApplication, RecordFacts]]:
+def list_visible(user, year: int | None = None, *, open_only: bool = False) -> list[tuple[BonusApplication, RecordFacts]]:
     query = db.select(BonusApplication).outerjoin(
         YearUnit, (YearUnit.year == BonusApplication.year) & (YearUnit.unit_id == BonusApplication.unit_id)
     ).order_by(BonusApplication.year, YearUnit.position, BonusApplication.id)
     if year is not None:
         query = query.filter(BonusApplication.year == year)
+    if open_only:  # a final application waits for no one (the inbox)
+        query = query.filter(BonusApplication.state != "final")
     out = []
     for application in db.session.scalars(query):
         application_facts = facts(application)
@@ -100,7 +102,7 @@ def view(user, application: BonusApplication, application_facts: RecordFacts) ->
 
 def inbox(user, year: int | None = None) -> list[tuple[BonusApplication, str]]:
     out = []
-    for application, application_facts in list_visible(user, year):
+    for application, application_facts in list_visible(user, year, open_only=True):
         action = permissions.expected_action(user, application_facts)
         if action:
             out.append((application, action))

@@ -70,12 +70,16 @@ def get_visible(user, sheet_id: int) -> tuple[Sheet, Scheme, RecordFacts]:
     return sheet, scheme, sheet_facts
 
 
-def list_visible(user, year: int | None = None, *, with_rows: bool = True) -> list[tuple[Sheet, RecordFacts]]:
-    """The sheets the user may see, in the order of the org chart."""
+def list_visible(user, year: int | None = None, *, with_rows: bool = True,
+                 open_only: bool = False) -> list[tuple[Sheet, RecordFacts]]:
+    """The sheets the user may see, in the order of the org chart; `open_only`: not final (a
+    final sheet waits for no one — the inbox never reads a district's past years)."""
     query = (db.select(Sheet).outerjoin(YearUnit, (YearUnit.year == Sheet.year) & (YearUnit.unit_id == Sheet.unit_id))
              .order_by(Sheet.year, YearUnit.position, Sheet.unit_id))
     if year is not None:
         query = query.filter(Sheet.year == year)
+    if open_only:
+        query = query.filter(Sheet.state != "final")
     if not with_rows:
         query = query.options(lazyload(Sheet.rows))  # the inbox needs no rows
     out = []
@@ -261,7 +265,7 @@ def _in_office_order(signatures: list, offices: list) -> list:
 def inbox(user, year: int | None = None) -> list[tuple[Sheet, str]]:
     """Sheets that wait for this user, with the action expected of them."""
     out = []
-    for sheet, sheet_facts in list_visible(user, year, with_rows=False):
+    for sheet, sheet_facts in list_visible(user, year, with_rows=False, open_only=True):
         action = permissions.expected_action(user, sheet_facts)
         if action:
             out.append((sheet, action))
@@ -270,6 +274,6 @@ def inbox(user, year: int | None = None) -> list[tuple[Sheet, str]]:
 
 def editable(user, year: int | None = None) -> list[Sheet]:
     """Sheets whose scores the user may fill in now (a member's 待办 on the page)."""
-    return [sheet for sheet, sheet_facts in list_visible(user, year, with_rows=False)
+    return [sheet for sheet, sheet_facts in list_visible(user, year, with_rows=False, open_only=True)
             if permissions.decide(user, "edit_self", sheet_facts).allowed
             or permissions.decide(user, "edit_review", sheet_facts).allowed]

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.orm import lazyload
+from sqlalchemy.orm import lazyload, selectinload
 
 from .. import access
 from ..bonus.queries import granted_by_unit
@@ -23,7 +23,7 @@ from ..targets.queries import ITEM_CODE as TARGETS_ITEM
 from ..targets.queries import sub_rows as target_rows
 from ..workflow import permissions
 from ..workflow.permissions import RecordFacts
-from .models import Sheet, SheetRow
+from .models import Sheet, SheetRow, Signature
 
 def scheme_for(year: int) -> Scheme:
     """The year's scheme, loaded once per request (items, offices and rules eagerly)."""
@@ -33,18 +33,28 @@ def scheme_for(year: int) -> Scheme:
     return scheme
 
 
+def _offices(scheme: Scheme) -> tuple[frozenset, tuple]:
+    """(responsible office ids, every (item id, office id) that signs) of a scheme, worked out
+    once per loaded scheme — a list of a thousand sheets asks it a thousand times."""
+    known = scheme.__dict__.get("_kaohe_offices")  # a plain attribute: never stored
+    if known is None:
+        pairs = tuple((item.id, u.id) for item in scheme.items for u in item.responsible)
+        known = scheme.__dict__["_kaohe_offices"] = (frozenset(scheme.responsible_unit_ids()), pairs)
+    return known
+
+
 def facts(sheet: Sheet, scheme: Scheme) -> RecordFacts:
     """The org facts the permission question needs about one sheet."""
     signed = {(s.item_id, s.unit_id) for s in sheet.signatures if s.capacity == "responsible_office"}
-    responsible = scheme.responsible_unit_ids()
-    pending = {u.id for item in scheme.items for u in item.responsible if (item.id, u.id) not in signed}
+    responsible, pairs = _offices(scheme)
+    pending = {unit_id for item_id, unit_id in pairs if (item_id, unit_id) not in signed}
     leader = chart.leader_of(sheet.year, sheet.unit_id)  # the sheet's own year's chart
     return RecordFacts(
         unit_id=sheet.unit_id,
         gate_unit_id=chart.gate_of(sheet.year, sheet.unit_id),
         leader_id=leader.id if leader else None,
         state=sheet.state,
-        responsible_ids=frozenset(responsible),
+        responsible_ids=responsible,
         pending_ids=frozenset(pending),
         gate_touched=sheet.gate_touched,
         signers=frozenset((s.user_id, s.capacity, s.on_behalf_of_id is not None) for s in sheet.signatures),
@@ -81,7 +91,10 @@ def list_visible(user, year: int | None = None, *, with_rows: bool = True,
     if open_only:
         query = query.filter(Sheet.state != "final")
     if not with_rows:
-        query = query.options(lazyload(Sheet.rows))  # the inbox needs no rows
+        # The inbox, the lists and the ranking's numbers need no rows, and of the signatures only
+        # their columns (the permission facts): not the people and units they name.
+        query = query.options(lazyload(Sheet.rows), selectinload(Sheet.signatures).options(
+            lazyload(Signature.user), lazyload(Signature.on_behalf_of), lazyload(Signature.unit)))
     out = []
     for sheet in db.session.scalars(query):
         sheet_facts = facts(sheet, scheme_for(sheet.year))

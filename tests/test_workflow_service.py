@@ -316,3 +316,16 @@ def test_those_who_see_everything_see_every_record(app):
             assert sheets.get_visible(user(who), sid)[0].id == sid
         # 房管处 is neither 市政处's gate nor a responsible office: it does not see the sheet.
         assert refusal(lambda: sheets.get_visible(user("fgc.staff"), sid))[0] == 404
+
+
+def test_the_last_offices_signature_moves_the_sheet_with_one_version_step(app):
+    """Found by the stateful test: a query in the signature's hook wrote half the move, so the
+    row was updated twice. Every move is one UPDATE: version + 1."""
+    with app.app_context():
+        sid = scored_sheet("csk")
+        for who, action in (("csk", "submit"), ("rjk", "approve"), ("cjjcdd", "sign"), ("rjk", "sign"),
+                            ("dwb", "sign"), ("bgs", "sign")):
+            state, version, steps = stored(Sheet, sid)
+            fire(sheets, sid, who, action)
+            assert stored(Sheet, sid)[1:] == (version + 1, steps + 1), (who, action)
+        assert stored(Sheet, sid)[0] == "leader_sign"

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from ..audit import service as audit
 from ..errors import Invalid, NotFound
+from ..extensions import db
 from ..notify import service as notify
 from ..uow import operation
 from . import machine, permissions, steps
@@ -100,24 +101,27 @@ def fire_action(kind: RecordKind, user, record_id: int, action: str, payload: di
     capacity = permissions.history_capacity(user, verdict.capacity)
     for attr, new in given.edits:
         steps.edit_field(kind.history_kind, record, user, capacity, attr, new)
-    # 会签: the office whose signature is the last one pending moves the record on; a returned
-    # sheet whose rows all kept their signatures skips 会签 (machine.Transition.skips_to).
-    before, after = machine.fire(record, action, all_signed=facts.pending_ids <= {acting.unit_id},
-                                 none_pending=not facts.pending_ids)
-    if machine.moves_back(before, after):
-        steps.void_signatures(record, after)
-        if given.items:  # an office that names rows no longer vouches for them, signed or not
-            kind.withdraw_signatures(loaded, acting, given.items)
-    elif move.signs:
-        kind.add_signature(loaded, user, move.signs, on_behalf_of=principal)
-    kind.moved(loaded, before, after)
-    # The unit may withdraw only until the gate has acted: a new submit opens a new round,
-    # an approval or a move back to the gate means the gate has acted.
-    record.gate_touched = action != "submit" and (record.gate_touched or after == "gate_review"
-                                                  or action == "approve")
-    comment = comment if given.comment is None else given.comment
-    audit.record_step(kind.history_kind, record, user, capacity, action, from_state=before, to_state=after,
-                      comment=comment, items=given.items)
+    # The move is written at once, by `steps.flush` below: a query a kind's hook makes meanwhile
+    # must not write half of it (the row would be updated twice, its version bumped twice).
+    with db.session.no_autoflush:
+        # 会签: the office whose signature is the last one pending moves the record on; a returned
+        # sheet whose rows all kept their signatures skips 会签 (machine.Transition.skips_to).
+        before, after = machine.fire(record, action, all_signed=facts.pending_ids <= {acting.unit_id},
+                                     none_pending=not facts.pending_ids)
+        if machine.moves_back(before, after):
+            steps.void_signatures(record, after)
+            if given.items:  # an office that names rows no longer vouches for them, signed or not
+                kind.withdraw_signatures(loaded, acting, given.items)
+        elif move.signs:
+            kind.add_signature(loaded, user, move.signs, on_behalf_of=principal)
+        kind.moved(loaded, before, after)
+        # The unit may withdraw only until the gate has acted: a new submit opens a new round,
+        # an approval or a move back to the gate means the gate has acted.
+        record.gate_touched = action != "submit" and (record.gate_touched or after == "gate_review"
+                                                      or action == "approve")
+        comment = comment if given.comment is None else given.comment
+        audit.record_step(kind.history_kind, record, user, capacity, action, from_state=before, to_state=after,
+                          comment=comment, items=given.items)
     steps.flush(record)  # the step as stored is what the notifications read
     notify.after_step(kind.history_kind, record, user, action, before, after, comment, given.items)
     steps.commit(record, flushed=True)

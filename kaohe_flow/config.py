@@ -64,7 +64,7 @@ def load_config(instance_path: Path) -> dict:
         "JOB_QUEUE": os.environ.get("JOB_QUEUE") or "kaohe",
         "JOB_TIMEOUT": int(os.environ.get("JOB_TIMEOUT") or "1800"),
         "JOB_RETRIES": int(os.environ.get("JOB_RETRIES") or "3"),
-        "JOB_INLINE_WAIT": float(os.environ.get("JOB_INLINE_WAIT") or "5"),
+        "JOB_INLINE_WAIT": int(os.environ.get("JOB_INLINE_WAIT") or "5"),  # seconds
     }
 
 

@@ -155,8 +155,8 @@ def conflicting(acts, user, capacity: str, delegated: bool) -> bool:
     `acts` are (user id, capacity word, delegated) of what was done on the record: the standing
     signatures, and at write time the round's steps too. A person who acts through a delegation
     may have acted on the record in no other capacity, and one who acts for themselves in none
-    other through a delegation. Acting in two capacities of one's own (人教科 is a gate and an
-    office) is no conflict: no delegation is involved."""
+    other through a delegation. Acting in two capacities of one's own (a unit that is both a gate and
+    a responsible office) is no conflict: no delegation is involved."""
     for who, word, through in acts:
         if who != user.id or CAPACITY_OF.get(word, word) == capacity:
             continue

@@ -5,14 +5,16 @@ Ranks are computed over every final sheet of the year, whoever asks; a caller ge
 of the sheets they may see (docs/decisions.md, "Reports").
 """
 from dataclasses import dataclass, field
+from functools import cached_property
 from decimal import Decimal
 
+import sqlalchemy as sa
 from sqlalchemy.orm import lazyload
 
 from ..extensions import db
 from ..points import ZERO
 from ..sheets import queries
-from ..sheets.models import Sheet
+from ..sheets.models import Sheet, SheetRow
 from ..workflow.permissions import RecordFacts
 
 RANKED_STATE = "final"
@@ -77,12 +79,15 @@ def final_ranks(year: int, subtotals: dict | None = None) -> dict[int, int]:
 
 def ranking(user, year: int, *, with_rows: bool = True) -> list[RankRow]:
     """The rows `user` may see: ranked sheets by rank (org order within a tie), then the
-    unfinished ones in org order with `rank` None. `with_rows=False` (the API's numbers) loads
-    no sheet's rows: the subtotals come from one aggregate."""
+    unfinished ones in org order with `rank` None. `with_rows=False` (the page's and the API's
+    numbers) loads no sheet's rows, signatures or permission facts: the subtotals come from one
+    aggregate and who sees what from one condition (`queries.visible_clause`)."""
     subtotals = queries.subtotals(year)
     ranks = final_ranks(year, subtotals)
+    found = (queries.list_visible(user, year) if with_rows
+             else [(s, None) for s in queries.visible_sheets(user, year)])
     rows = [_row(s, f, ranks.get(s.id) if s.state == RANKED_STATE else None, subtotals.get(s.id, ZERO))
-            for s, f in queries.list_visible(user, year, with_rows=with_rows)]
+            for s, f in found]
     ranked = sorted((r for r in rows if r.ranked), key=lambda r: r.rank)  # stable: org order kept
     return ranked + [r for r in rows if not r.ranked]
 
@@ -90,10 +95,15 @@ def ranking(user, year: int, *, with_rows: bool = True) -> list[RankRow]:
 # ----------------------------------------------------------------------------- points lost
 
 
-def points_lost(row) -> Decimal | None:
+def lost_points(standard: Decimal, review_score, self_score) -> Decimal | None:
     """标准分值 − (考评分 if set, else 自评分 if set); None while neither is entered."""
-    score = row.review_score if row.review_score is not None else row.self_score
-    return None if score is None else row.item.standard - score
+    score = review_score if review_score is not None else self_score
+    return None if score is None else standard - score
+
+
+def points_lost(row) -> Decimal | None:
+    """What one sheet row has lost (`lost_points` of its item's standard)."""
+    return lost_points(row.item.standard, row.review_score, row.self_score)
 
 
 @dataclass
@@ -117,20 +127,29 @@ class LossMatrix:
     def item_total(self, code: str) -> Decimal:
         return sum((v for v in (self.lost(s, code) for s in self.sheets) if v is not None), ZERO)
 
-    @property
+    @cached_property  # asked once per cell of the heat map: a district's page asks it 17,000 times
     def max_lost(self) -> Decimal:
         return max((v for v in self.cells.values() if v is not None), default=ZERO)
 
 
 def loss_matrix(sheets: list[Sheet], year: int) -> LossMatrix:
-    """The item × unit matrix of points lost for these sheets (all of one year)."""
+    """The item × unit matrix of points lost for these sheets (all of one year), from one
+    statement over their rows' columns: no row or item is loaded as an object."""
     if not sheets:
         return LossMatrix(items=[], sheets=[])
     items = list(queries.scheme_for(year).items)
     matrix = LossMatrix(items=items, sheets=list(sheets))
+    wanted = {s.id for s in sheets}
+    standard = {item.id: item.standard for item in items}
+    code = {item.id: item.code for item in items}
     for sheet in sheets:
-        by_code = {r.item.code: r for r in sheet.rows}
         for item in items:
-            row = by_code.get(item.code)
-            matrix.cells[(sheet.id, item.code)] = points_lost(row) if row is not None else None
+            matrix.cells[(sheet.id, item.code)] = None  # no row of the item: nothing to lose
+    query = (sa.select(SheetRow.sheet_id, SheetRow.item_id, SheetRow.review_score, SheetRow.self_score)
+             .join(Sheet, Sheet.id == SheetRow.sheet_id).where(Sheet.year == year))
+    if len(wanted) <= 500:  # a caller who sees a few sheets asks for those; else the year's rows
+        query = query.where(SheetRow.sheet_id.in_(wanted))
+    for sheet_id, item_id, review, own in db.session.execute(query):
+        if sheet_id in wanted and item_id in code:
+            matrix.cells[(sheet_id, code[item_id])] = lost_points(standard[item_id], review, own)
     return matrix

@@ -16,7 +16,7 @@ from ..extensions import db
 from ..org import chart
 from ..org.models import YearUnit
 from ..points import ZERO
-from ..scheme.models import POINTS, Scheme
+from ..scheme.models import POINTS, ItemOffice, Scheme, SchemeItem
 from ..scheme.queries import scheme_or_none
 from ..ledger.queries import records_of, suggestion
 from ..targets.queries import ITEM_CODE as TARGETS_ITEM
@@ -80,36 +80,74 @@ def get_visible(user, sheet_id: int) -> tuple[Sheet, Scheme, RecordFacts]:
     return sheet, scheme, sheet_facts
 
 
-def list_visible(user, year: int | None = None, *, with_rows: bool = True,
-                 open_only: bool = False) -> list[tuple[Sheet, RecordFacts]]:
-    """The sheets the user may see, in the order of the org chart; `open_only`: not final (a
-    final sheet waits for no one — the inbox never reads a district's past years)."""
+def visible_clause(user, year: int | None = None):
+    """The sheets `user` may see, as a SQL condition on `Sheet` joined to its year's `YearUnit`
+    (None: every sheet). The same answer as `permissions.can_see` on each sheet's facts — a unit
+    sees its own and its gated units' sheets, a responsible office of the year and everyone who
+    reads every unit sees all, and a delegate sees what each delegator sees — asked once for a
+    list instead of once per sheet (issue 11: a district's lists decide visibility in SQL)."""
+    people = [user, *permissions.principals(user)]
+    if any(access.sees_everything(p) for p in people):
+        return None
+    units = {p.unit_id for p in people if access.acts_for_unit(p)}
+    if not units:
+        return sa.false()
+    # The years in which one of these units is a responsible office (会签): it reads every sheet.
+    offices = (sa.select(Scheme.year).join(SchemeItem, SchemeItem.scheme_id == Scheme.id)
+               .join(ItemOffice, ItemOffice.item_id == SchemeItem.id)
+               .where(ItemOffice.unit_id.in_(units), ItemOffice.role == "responsible"))
+    if year is not None:
+        offices = offices.where(Scheme.year == year)
+    office_years = set(db.session.scalars(offices.distinct()))
+    if year is not None and year in office_years:
+        return None
+    return sa.or_(Sheet.unit_id.in_(units), YearUnit.gate_unit_id.in_(units), Sheet.year.in_(office_years))
+
+
+def _visible_query(user, year: int | None, open_only: bool):
     query = (db.select(Sheet).outerjoin(YearUnit, (YearUnit.year == Sheet.year) & (YearUnit.unit_id == Sheet.unit_id))
              .order_by(Sheet.year, YearUnit.position, Sheet.unit_id))
     if year is not None:
         query = query.filter(Sheet.year == year)
     if open_only:
         query = query.filter(Sheet.state != "final")
+    clause = visible_clause(user, year)
+    return query if clause is None else query.filter(clause)
+
+
+def list_visible(user, year: int | None = None, *, with_rows: bool = True,
+                 open_only: bool = False) -> list[tuple[Sheet, RecordFacts]]:
+    """The sheets the user may see with their permission facts, in the order of the org chart;
+    `open_only`: not final (a final sheet waits for no one — the inbox never reads a district's
+    past years)."""
+    query = _visible_query(user, year, open_only)
     if not with_rows:
-        # The inbox, the lists and the ranking's numbers need no rows, and of the signatures only
-        # their columns (the permission facts): not the people and units they name.
+        # The inbox and the lists need no rows, and of the signatures only their columns (the
+        # permission facts): not the people and units they name.
         query = query.options(lazyload(Sheet.rows), selectinload(Sheet.signatures).options(
             lazyload(Signature.user), lazyload(Signature.on_behalf_of), lazyload(Signature.unit)))
     out = []
     for sheet in db.session.scalars(query):
         sheet_facts = facts(sheet, scheme_for(sheet.year))
-        if permissions.can_see(user, sheet_facts):
+        if permissions.can_see(user, sheet_facts):  # the SQL chose them; the one rule confirms
             out.append((sheet, sheet_facts))
     return out
 
 
+def visible_sheets(user, year: int | None = None) -> list[Sheet]:
+    """The sheets the user may see, in the order of the org chart, for a list of numbers: no
+    rows, no signatures, no permission facts (the ranking and the lists of a district)."""
+    query = _visible_query(user, year, False).options(lazyload(Sheet.rows), lazyload(Sheet.signatures))
+    return list(db.session.scalars(query))
+
+
 def summaries(user, year: int | None = None) -> list[tuple[Sheet, tuple]]:
     """(sheet, (subtotal, bonus, total)) of the sheets the user may see, without their rows."""
-    found = list_visible(user, year, with_rows=False)
+    found = visible_sheets(user, year)
     subs: dict[int, Decimal] = {}
-    for y in sorted({s.year for s, _f in found}):
+    for y in sorted({s.year for s in found}):
         subs.update(subtotals(y))
-    return [(s, totals(s, subs.get(s.id, ZERO))) for s, _f in found]
+    return [(s, totals(s, subs.get(s.id, ZERO))) for s in found]
 
 
 # ----------------------------------------------------------------------------- reading

@@ -9,6 +9,7 @@ from ..reports.ranking import loss_matrix
 from ..reports.ranking import ranking as rank_rows
 from ..timeutil import parse_year
 from . import bp
+from .paging import paginate
 from .helpers import refusals_as_pages
 
 
@@ -17,10 +18,13 @@ from .helpers import refusals_as_pages
 @refusals_as_pages
 def ranking():
     year = parse_year(request.args.get("year", "")) or current_app.config["CURRENT_YEAR"]
-    rows = rank_rows(current_user, year)
+    # A district's ranking a hundred units at a time: the table, the chart and the heat map show
+    # the same page (the ranks are over the whole year whatever the page).
+    page = paginate(rank_rows(current_user, year, with_rows=False))  # the matrix reads row columns
+    rows = page.items
     matrix = loss_matrix([r.sheet for r in rows], year)
     return render_template(
-        "ranking.html", year=year, rows=rows, chart=bar_chart(rows), matrix=matrix,
+        "ranking.html", year=year, rows=rows, page=page, chart=bar_chart(rows), matrix=matrix,
         heat_level=heat_level, legend=heat_legend(matrix.max_lost),
     )
 

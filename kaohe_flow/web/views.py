@@ -16,6 +16,7 @@ from ..sheets import queries
 from ..sheets import service as sheets
 from ..workflow import rounds
 from . import bp
+from .paging import paginate
 from .helpers import error_page, flash_refusal, form_version, refusals_as_pages
 from .forms import LoginForm
 
@@ -85,8 +86,8 @@ def inbox():
 @login_required
 def sheet_list():
     year = _year()
-    found = queries.summaries(current_user, year)
-    return render_template("sheets.html", year=year, sheets=found)
+    page = paginate(queries.summaries(current_user, year))
+    return render_template("sheets.html", year=year, sheets=page.items, page=page)
 
 
 def _render_sheet(sheet_id: int, *, status: int = 200, typed: dict | None = None, errors: dict | None = None,

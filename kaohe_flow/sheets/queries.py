@@ -22,6 +22,7 @@ from ..ledger.queries import records_of, suggestion
 from ..targets.queries import ITEM_CODE as TARGETS_ITEM
 from ..targets.queries import sub_rows as target_rows
 from ..workflow import permissions
+from ..workflow.machine import FIELD_EDITS
 from ..workflow.permissions import RecordFacts
 from .models import Sheet, SheetRow, Signature
 
@@ -104,23 +105,25 @@ def visible_clause(user, year: int | None = None):
     return sa.or_(Sheet.unit_id.in_(units), YearUnit.gate_unit_id.in_(units), Sheet.year.in_(office_years))
 
 
-def _visible_query(user, year: int | None, open_only: bool):
+def _visible_query(user, year: int | None, open_only: bool, states=None):
     query = (db.select(Sheet).outerjoin(YearUnit, (YearUnit.year == Sheet.year) & (YearUnit.unit_id == Sheet.unit_id))
              .order_by(Sheet.year, YearUnit.position, Sheet.unit_id))
     if year is not None:
         query = query.filter(Sheet.year == year)
     if open_only:
         query = query.filter(Sheet.state != "final")
+    if states is not None:
+        query = query.filter(Sheet.state.in_(states))
     clause = visible_clause(user, year)
     return query if clause is None else query.filter(clause)
 
 
 def list_visible(user, year: int | None = None, *, with_rows: bool = True,
-                 open_only: bool = False) -> list[tuple[Sheet, RecordFacts]]:
+                 open_only: bool = False, states=None) -> list[tuple[Sheet, RecordFacts]]:
     """The sheets the user may see with their permission facts, in the order of the org chart;
     `open_only`: not final (a final sheet waits for no one — the inbox never reads a district's
-    past years)."""
-    query = _visible_query(user, year, open_only)
+    past years); `states`: only those."""
+    query = _visible_query(user, year, open_only, states)
     if not with_rows:
         # The inbox and the lists need no rows, and of the signatures only their columns (the
         # permission facts): not the people and units they name.
@@ -323,8 +326,13 @@ def inbox(user, year: int | None = None) -> list[tuple[Sheet, str]]:
     return out
 
 
+# The states in which scores are filled in (the machine's field edits): nothing else is fillable.
+EDIT_STATES = tuple({edit.state for edit in FIELD_EDITS if edit.name in ("edit_self", "edit_review")})
+
+
 def editable(user, year: int | None = None) -> list[Sheet]:
     """Sheets whose scores the user may fill in now (a member's 待办 on the page)."""
-    return [sheet for sheet, sheet_facts in list_visible(user, year, with_rows=False, open_only=True)
+    found = list_visible(user, year, with_rows=False, open_only=True, states=EDIT_STATES)
+    return [sheet for sheet, sheet_facts in found
             if permissions.decide(user, "edit_self", sheet_facts).allowed
             or permissions.decide(user, "edit_review", sheet_facts).allowed]

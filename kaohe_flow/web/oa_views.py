@@ -1,29 +1,76 @@
 """Pages for OA sign-in timeliness (附件5): the report, entering and importing documents, and
 the admin's working-day calendar."""
+from dataclasses import dataclass, field
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from .. import access
 from ..attachments import single_file
 from ..errors import ServiceError
+from ..org.queries import resolve_unit
 from ..scheme.settings import settings_for
 from ..trackers import oa, workdays
 from ..trackers import oa_excuse as excuses
 from ..trackers.oa_models import KIND_LABELS
 from . import bp
 from .helpers import error_page
+from .paging import PAGE_SIZE, Page
 from .views import _year
 from ..timeutil import parse_int
 
 
+@dataclass
+class ReportPage(Page):
+    """A page of a report's long list whose links always lead to the report's own GET page with
+    its filters, also when a refused POST drew it (its own address answers POST only)."""
+
+    endpoint: str = ""
+    args: dict = field(default_factory=dict)
+
+    def url(self, number: int) -> str:
+        return url_for(self.endpoint, **self.args, **({"page": number} if number > 1 else {}))
+
+
+def report_page(rows: list, endpoint: str, args: dict) -> ReportPage:
+    """`rows` cut to the page `?page=` asks for (the last one past the end, the first one for
+    anything odd), PAGE_SIZE a page."""
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    number = min(max(request.args.get("page", type=int) or 1, 1), pages)
+    start = (number - 1) * PAGE_SIZE
+    return ReportPage(items=rows[start:start + PAGE_SIZE], number=number, pages=pages, total=len(rows),
+                      endpoint=endpoint, args={k: v for k, v in args.items() if v})
+
+
+def _filters() -> tuple[str | None, object]:
+    """The recipient list's filters: `?status=` (oa.STATUS_FILTERS) and `?unit=` (a unit's code
+    or name); anything unknown is no filter."""
+    status = request.args.get("status")
+    unit = resolve_unit(request.args.get("unit")) if request.args.get("unit") else None
+    return (status if status in oa.STATUS_FILTERS else None), unit
+
+
+def _back(number: int, args: dict) -> dict:
+    """The list's page and filters, carried through an excuse so the office lands where it was."""
+    kept = {k: v for k, v in args.items() if k in ("status", "unit")}
+    return {**kept, **({"page": number} if number > 1 else {})}
+
+
 def _render(year: int, typed: dict | None = None, status: int = 200, rows=None):
+    shown, unit = _filters()
     try:
-        found = oa.report_view(current_user, year)
+        found = oa.report_for_page(current_user, year, shown, unit.id if unit else None)
         problem = None
     except ServiceError as exc:  # e.g. a year the calendar does not know
         found, problem = {"recipients": [], "units": []}, exc.message
+    # Only the page's rows become dicts: the whole list of a district's year is 50,000 (issue 11).
+    page = report_page(found["recipients"], "web.oa_report_page",
+                       {"year": year, "status": shown, "unit": unit.code if unit else None})
+    page.items = [oa.recipient_json(j) for j in page.items]
+    back = _back(page.number, page.args)
     history = oa.recent_history() if oa.may_read_documents(current_user, year) else []
-    return render_template("oa_report.html", year=year, report=found, problem=problem, typed=typed or {},
+    return render_template("oa_report.html", year=year, report=found, page=page, back=back, shown=shown, unit=unit,
+                           problem=problem, typed=typed or {},
                            may_enter=oa.may_enter(current_user, year), kinds=KIND_LABELS, rows=rows or [],
                            days=workdays.list_days(year), settings=settings_for(year),
                            rule_points=oa.rule_points(year),
@@ -81,7 +128,8 @@ def oa_excuse(document_id):
         flash(exc.message, "error")
         return _render(year, status=exc.status)
     flash("已撤销免除" if request.form.get("withdraw") else f"已免除扣分：《{document.title}》", "success")
-    return redirect(url_for("web.oa_report_page", year=document.year))
+    back = _back(request.args.get("page", type=int) or 1, request.args)
+    return redirect(url_for("web.oa_report_page", year=document.year, **back))
 
 
 @bp.post("/oa/import")

@@ -297,6 +297,7 @@ def generate(sizes: Sizes, seed: int = 1, force: bool = False, say=print) -> dic
         raise
     g.pop("_schemes", None)
     g.pop("_org_charts", None)
+    g.pop("_org_places", None)
     made["seconds"] = round(time.perf_counter() - started, 1)
     return made
 
@@ -432,7 +433,7 @@ class _District:
                     row.data = data
         self.writer.flush()
         db.session.flush()
-        for cached in ("_schemes", "_info_years", "_units_by_name", "_org_charts"):
+        for cached in ("_schemes", "_info_years", "_units_by_name", "_org_charts", "_org_places"):
             g.pop(cached, None)
         self.schemes = {}
         for year in self.years:

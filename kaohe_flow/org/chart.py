@@ -22,11 +22,27 @@ def chart(year: int) -> dict[int, YearUnit]:
 def forget() -> None:
     """Drop this request's cached charts (after a change to one)."""
     g.pop("_org_charts", None)
+    g.pop("_org_places", None)
     g.pop("_units_by_name", None)
 
 
+#: A request that asks about more units than this reads the whole chart at once (a list); one
+#: that asks about a record's unit and its gate reads only those rows — a district's chart has a
+#: thousand, and a sheet page or a signature needs one or two (issue 11).
+FEW_PLACES = 3
+
+
 def place(year: int, unit_id: int) -> YearUnit | None:
-    return chart(year).get(unit_id)
+    charts = g.get("_org_charts")
+    if charts is not None and year in charts:
+        return charts[year].get(unit_id)
+    few = g.setdefault("_org_places", {})
+    key = (year, unit_id)
+    if key not in few:
+        if sum(1 for y, _u in few if y == year) >= FEW_PLACES:
+            return chart(year).get(unit_id)
+        few[key] = db.session.scalar(db.select(YearUnit).filter_by(year=year, unit_id=unit_id))
+    return few[key]
 
 
 def gate_of(year: int, unit_id: int) -> int | None:

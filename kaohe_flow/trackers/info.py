@@ -12,6 +12,7 @@ row and its own items; bureau-level accounts without a role that reads, nothing.
 from contextlib import contextmanager
 from datetime import date, datetime
 
+import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -252,20 +253,40 @@ def get_visible(user, item_id: int) -> InfoItem:
     return item
 
 
-def list_items(user, year: int, unit_id: int | None = None) -> list[InfoItem]:
-    """A year's items the user reads, by date."""
+def _items_query(user, year: int, unit_id: int | None = None):
+    """The query of a year's items the user reads, by date; None when they read none."""
     iy = info_year(year)
     if iy is None:
-        return []
+        return None
     query = db.select(InfoItem).filter_by(year=year).order_by(InfoItem.adopted_on, InfoItem.id)
     if unit_id is not None:
         query = query.filter(InfoItem.unit_id == unit_id)
     visible = visible_unit_ids(user, iy)
     if visible is not None:
         if not visible:
-            return []
+            return None
         query = query.filter(InfoItem.unit_id.in_(visible))
-    return list(db.session.scalars(query))
+    return query
+
+
+def list_items(user, year: int, unit_id: int | None = None) -> list[InfoItem]:
+    """A year's items the user reads, by date."""
+    query = _items_query(user, year, unit_id)
+    return [] if query is None else list(db.session.scalars(query))
+
+
+def count_items(user, year: int, unit_id: int | None = None) -> int:
+    """How many items `list_items` answers, counted by the database."""
+    query = _items_query(user, year, unit_id)
+    return 0 if query is None else db.session.scalar(
+        query.order_by(None).with_only_columns(sa.func.count(InfoItem.id)))
+
+
+def items_page(user, year: int, number: int, size: int, unit_id: int | None = None) -> list[InfoItem]:
+    """Page `number` (1-based, `size` a page) of what `list_items` answers: a district's year has
+    20,000 items and the page shows a hundred (issue 11)."""
+    query = _items_query(user, year, unit_id)
+    return [] if query is None else list(db.session.scalars(query.limit(size).offset((max(number, 1) - 1) * size)))
 
 
 def _year_hint(payload: dict) -> int:

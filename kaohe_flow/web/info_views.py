@@ -4,12 +4,14 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..errors import ServiceError
-from ..org.queries import units_by_name
+from ..org.queries import resolve_unit, units_by_name
 from ..timeutil import parse_year
 from ..trackers import info, info_quotas
 from ..trackers import info_report as reports
 from ..trackers.imports import RowErrors
 from . import bp
+from .oa_views import ReportPage
+from .paging import PAGE_SIZE
 from .views import _year
 
 FORM_FIELDS = ("unit", "title", "adopted_on", "portal", "special", "stream", "district_offices")
@@ -18,14 +20,27 @@ FORM_FIELDS = ("unit", "title", "adopted_on", "portal", "special", "stream", "di
 def _render(year: int, typed: dict | None = None, row_errors: list | None = None, status: int = 200):
     iy = info_quotas.info_year(year)
     report = reports.report(current_user, year) if iy is not None else None
-    items = info.list_items(current_user, year) if iy is not None else []
     units = sorted(set(units_by_name().values()), key=lambda u: u.position)
+    unit = resolve_unit(request.args.get("unit")) if request.args.get("unit") else None
+    page = _items_page(year, unit)
     return render_template(
-        "info_report.html", year=year, report=report, items=items, units=units,
+        "info_report.html", year=year, report=report, items=page.items, page=page, unit=unit, units=units,
         may_enter=iy is not None and info.can_enter(current_user, iy), typed=typed or {},
-        changeable={i.id for i in items if info.may_change(current_user, i)},
+        changeable={i.id for i in page.items if info.may_change(current_user, i)},
         row_errors=row_errors or [], PORTAL_LABELS=info.PORTAL_LABELS, STREAM_LABELS=info.STREAM_LABELS,
     ), status
+
+
+def _items_page(year: int, unit) -> ReportPage:
+    """The page of the year's items `?page=` asks for (`?unit=`: one unit's), read a page at a
+    time from the database: a district's year has 20,000 items (issue 11)."""
+    unit_id = unit.id if unit is not None else None
+    total = info.count_items(current_user, year, unit_id)
+    pages = max(1, -(-total // PAGE_SIZE))
+    number = min(max(request.args.get("page", type=int) or 1, 1), pages)
+    items = info.items_page(current_user, year, number, PAGE_SIZE, unit_id) if total else []
+    return ReportPage(items=items, number=number, pages=pages, total=total, endpoint="web.info_report",
+                      args={"year": year, **({"unit": unit.code} if unit is not None else {})})
 
 
 def _form_year() -> int:

@@ -73,6 +73,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .rhythm import models as _rhythm  # noqa: F401
     from .rhythm import deadline_models as _deadlines  # noqa: F401
     from .scheme import models as _scheme  # noqa: F401
+    from .scheme import snapshot as _snapshot  # noqa: F401  (its flush hook bumps the version)
     from .security import models as _security  # noqa: F401
     from .sheets import models as _sheets  # noqa: F401
     from .trackers import info_models as _info  # noqa: F401

@@ -44,6 +44,7 @@ from .ledger.models import DeductionRecord
 from .org.models import Unit, User, YearUnit
 from .org.service import DEMO_PASSWORD, load_demo
 from .scheme.loader import DATA_DIR, data_files, read_yaml, seed_all
+from .scheme import snapshot
 from .scheme.models import Scheme
 from .sheets.models import Sheet, SheetRow, Signature
 from .timeutil import LOCAL_TZ
@@ -291,6 +292,7 @@ def generate(sizes: Sizes, seed: int = 1, force: bool = False, say=print) -> dic
     say(f"种子数据与演示账号就绪（{time.perf_counter() - started:.1f} 秒）")
     try:
         made = _District(sizes, seed, base, say).build()
+        snapshot.bump(db.session)  # units and schemes were written in bulk: no flush saw them
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -433,7 +435,7 @@ class _District:
                     row.data = data
         self.writer.flush()
         db.session.flush()
-        for cached in ("_schemes", "_info_years", "_units_by_name", "_org_charts", "_org_places"):
+        for cached in ("_schemes", "_scheme_views", "_info_years", "_units_by_name", "_org_charts", "_org_places"):
             g.pop(cached, None)
         self.schemes = {}
         for year in self.years:

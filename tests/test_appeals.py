@@ -163,10 +163,10 @@ def test_a_withdrawn_record_is_not_appealed(api):
 def test_records_the_trackers_derive_are_not_appealed(api, app, client):
     """An OA or 附件4 record follows its source data (OA cases are excused by the 信息管理 office)."""
     from kaohe_flow.org.models import Unit
-    from kaohe_flow.scheme.queries import scheme_or_none
+    from kaohe_flow.scheme.queries import scheme_rows
 
     with app.app_context():
-        rule = next(r for i in scheme_or_none(2018).items for r in i.rules if r.code == "info_mgmt-3")
+        rule = next(r for i in scheme_rows(2018).items for r in i.rules if r.code == "info_mgmt-3")
         unit = db.session.scalar(db.select(Unit).filter_by(code="szc"))
         derived = DeductionRecord(year=2018, unit=unit, rule=rule, count=1, day=datetime(2018, 3, 5).date(),
                                   source="oa", source_key="test:1")

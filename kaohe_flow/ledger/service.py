@@ -8,7 +8,7 @@ from ..audit.service import record_step
 from ..errors import BadRequest, Invalid
 from ..extensions import db
 from ..org.queries import resolve_unit
-from ..scheme.queries import scheme_or_none
+from ..scheme.queries import scheme_rows
 from ..targets import queries as target_queries
 from ..uow import operation
 from ..workflow import steps
@@ -19,8 +19,8 @@ MAX_COUNT = 1000
 
 
 def _rule(year: int, code) -> tuple[object, object]:
-    """The rule with this id in the year's scheme, and its item."""
-    scheme = scheme_or_none(year)
+    """The rule with this id in the year's scheme, and its item (rows: a record hangs on its rule)."""
+    scheme = scheme_rows(year)
     if scheme is None:
         raise Invalid(f"{year}年度的考核方案尚未导入", "unknown_year")
     for item in scheme.items:

@@ -2,7 +2,7 @@
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
 from ..extensions import db
 
@@ -72,11 +72,13 @@ class SchemeItem(db.Model):
     cooperating_all: Mapped[bool] = mapped_column(default=False)
 
     scheme: Mapped[Scheme] = relationship(back_populates="items")
+    # Loaded when asked (or by `scheme_graph`): a sheet row or a record names its item, and
+    # reading its name must not pull every office and rule of it (issue 11, lean reads).
     offices: Mapped[list[ItemOffice]] = relationship(
-        order_by=ItemOffice.position, lazy="selectin", cascade="all, delete-orphan"
+        order_by=ItemOffice.position, lazy="select", cascade="all, delete-orphan"
     )
     rules: Mapped[list["Rule"]] = relationship(
-        order_by="Rule.position", lazy="selectin", cascade="all, delete-orphan", back_populates="item"
+        order_by="Rule.position", lazy="select", cascade="all, delete-orphan", back_populates="item"
     )
 
     @property
@@ -105,6 +107,23 @@ class Rule(db.Model):
     flat: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     item: Mapped[SchemeItem] = relationship(back_populates="rules", lazy="joined")
+
+
+class CacheVersion(db.Model):
+    """A number every process checks before it uses what it holds of a kind of data (issue 11):
+    `scheme` moves on with any change to a scheme, its items, offices, rules or the units they
+    name (`scheme.snapshot`)."""
+
+    __tablename__ = "cache_versions"
+    name: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    version: Mapped[int] = mapped_column(nullable=False, default=0)
+
+
+def scheme_graph() -> tuple:
+    """Load options for a whole scheme: its items' offices (with their units) and rules, in two
+    statements more (a function: the mappers are configured once every model is imported)."""
+    return (selectinload(Scheme.items).selectinload(SchemeItem.offices),
+            selectinload(Scheme.items).selectinload(SchemeItem.rules))
 
 
 class YearSettingsRow(db.Model):

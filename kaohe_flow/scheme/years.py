@@ -22,7 +22,7 @@ from ..org.queries import normalized
 from ..points import ZERO, fmt_points
 from ..uow import operation
 from . import settings
-from .models import ItemOffice, Rule, Scheme, SchemeItem
+from .models import scheme_graph, ItemOffice, Rule, Scheme, SchemeItem
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 MAX_ALIASES, MAX_NAME = 20, 100
@@ -34,7 +34,7 @@ def _admin_only(user) -> None:
 
 
 def _scheme(year: int) -> Scheme | None:
-    return db.session.scalar(db.select(Scheme).filter_by(year=year))
+    return db.session.scalar(db.select(Scheme).filter_by(year=year).options(*scheme_graph()))
 
 
 def exists(year: int) -> bool:
@@ -52,6 +52,7 @@ def is_opened(year: int) -> bool:
 def _forget(year: int | None = None) -> None:
     chart.forget()
     g.pop("_schemes", None)
+    g.pop("_scheme_views", None)
     settings.forget(year)
 
 

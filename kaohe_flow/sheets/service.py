@@ -251,7 +251,7 @@ def create_drafts(year: int) -> int:
         if unit.id in have:
             continue
         sheet = Sheet(unit=unit, year=year, state="draft", key_deduction=ZERO, key_deduction_reason="")
-        sheet.rows = [SheetRow(item=item, position=item.position) for item in scheme.items]
+        sheet.rows = [SheetRow(item_id=item.id, position=item.position) for item in scheme.items]
         db.session.add(sheet)
         created += 1
     db.session.flush()

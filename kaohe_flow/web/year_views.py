@@ -9,7 +9,7 @@ from .. import access
 from ..errors import NotFound, ServiceError
 from ..org import accounts, chart
 from ..scheme import items, settings, years
-from ..scheme.queries import scheme_or_none
+from ..scheme.queries import scheme_rows
 from . import bp
 from .helpers import refusals_as_pages
 
@@ -142,7 +142,7 @@ def year_create():
 def _render_year(year: int, status: int = 200):
     _existing(year)
     places = chart.chart(year)
-    scheme = scheme_or_none(year)
+    scheme = scheme_rows(year)  # the admin's pages read the rows they edit
     added, total = years.scheme_total_check(scheme) if scheme is not None else (None, None)
     # The letters' pages come from another part of issue 7; link them once they exist.
     targets_url = url_for("web.targets_list", year=year) if "web.targets_list" in current_app.view_functions else None
@@ -249,7 +249,7 @@ def year_unit_save(year, code):
 
 def _item(year: int, code: str):
     _existing(year)
-    scheme = scheme_or_none(year)
+    scheme = scheme_rows(year)
     item = scheme.item(code) if scheme is not None else None
     if item is None:
         raise NotFound(f"{year}年度考核方案中没有项目“{code}”", "no_such_item")

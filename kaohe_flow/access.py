@@ -51,6 +51,13 @@ def require(verdict: Verdict) -> None:
 # ------------------------------------------------------------------------------ who one is
 
 
+def subject(user):
+    """The user behind a request-local proxy (flask_login's `current_user`): a list asks thousands
+    of questions of one user, and every attribute read through the proxy costs a lookup."""
+    real = getattr(user, "_get_current_object", None)
+    return real() if real is not None else user
+
+
 def sees_everything(user) -> bool:
     """Leaders, viewers and admins read every unit's records (DOMAIN.md "Who sees what")."""
     return user.has_role("viewer") or user.has_role("admin") or user.has_role("leader")

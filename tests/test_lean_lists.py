@@ -5,6 +5,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
 
 from conftest import YEAR
 from kaohe_flow.extensions import db
@@ -54,6 +55,32 @@ def test_every_user_sees_in_a_list_exactly_the_sheets_the_rule_lets_them_see(app
                 expected = _by_the_rule(user, year)
                 assert [s.id for s in queries.visible_sheets(user, year)] == expected, user.username
                 assert [s.id for s, _f in queries.list_visible(user, year)] == expected, user.username
+
+
+def test_every_inbox_read_through_the_waiting_condition_is_the_inbox_of_the_rule(app):
+    """Sheets in every state (given straight to the database, round robin over the org chart):
+    what waits for each user, read through `waiting_clause`, is what the one rule answers on every
+    open sheet they see."""
+    states = ["draft", "gate_review", "responsible_sign", "leader_sign", "final"]
+    with app.app_context():
+        for n, (sheet, _f) in enumerate(_every_sheet(YEAR)):  # givens: not a move of the machine
+            db.session.execute(sa.update(Sheet).where(Sheet.id == sheet.id).values(state=states[n % len(states)]))
+        _given_delegation("leader2", "szc")  # a head standing in for a deputy director
+        _given_delegation("jgk", "rgz.staff")  # a member standing in for a gate's head
+        db.session.commit()
+        waiting = 0
+        for user in db.session.scalars(db.select(User).order_by(User.id)):
+            db.session.expire_all()
+            expected = []
+            for sheet, _f in _every_sheet(YEAR):
+                facts = queries.facts(sheet, queries.scheme_for(YEAR))
+                if sheet.state != "final" and permissions.can_see(user, facts):
+                    action = permissions.expected_action(user, facts)
+                    if action:
+                        expected.append((sheet.id, action))
+            assert [(s.id, a) for s, a in queries.inbox(user, YEAR)] == expected, user.username
+            waiting += len(expected)
+        assert waiting > 19  # the heads, the gates, the offices and the leaders all have work
 
 
 def test_a_unit_member_lists_its_own_sheet_and_a_gate_its_gated_units(app):

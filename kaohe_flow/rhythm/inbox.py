@@ -7,6 +7,7 @@ as for 200: the deadlines and settings once per year, the returns in two stateme
 from dataclasses import dataclass
 from datetime import date
 
+from .. import access
 from ..bonus import queries as bonus_queries
 from ..scheme.queries import scheme_or_none
 from ..sheets import queries as sheet_queries
@@ -55,6 +56,7 @@ def _line(kind: str, record, action, returns: dict) -> Line:
 
 def waiting(user, year: int | None = None) -> list[Line]:
     """What waits for the user, sheets and applications together, sorted by due date."""
+    user = access.subject(user)
     sheets = sheet_queries.inbox(user, year)
     applications = bonus_queries.inbox(user, year)
     sheet_returns = rounds.returned("sheet", [s.id for s, _a in sheets])
@@ -71,6 +73,7 @@ def waiting(user, year: int | None = None) -> list[Line]:
 
 def fillable(user, year: int | None, exclude_ids) -> list[Line]:
     """Sheets the user may fill in now that are not already waiting for them (a member's 待办)."""
+    user = access.subject(user)
     sheets = [s for s in sheet_queries.editable(user, year) if s.id not in exclude_ids]
     returns = rounds.returned("sheet", [s.id for s in sheets])
     return deadlines.by_due([_line("sheet", s, None, returns) for s in sheets], lambda line: line.record)

@@ -93,19 +93,54 @@ def visible_clause(user, year: int | None = None):
     units = {p.unit_id for p in people if access.acts_for_unit(p)}
     if not units:
         return sa.false()
-    # The years in which one of these units is a responsible office (会签): it reads every sheet.
-    offices = (sa.select(Scheme.year).join(SchemeItem, SchemeItem.scheme_id == Scheme.id)
-               .join(ItemOffice, ItemOffice.item_id == SchemeItem.id)
-               .where(ItemOffice.unit_id.in_(units), ItemOffice.role == "responsible"))
-    if year is not None:
-        offices = offices.where(Scheme.year == year)
-    office_years = set(db.session.scalars(offices.distinct()))
+    office_years = _office_years(units, year)
     if year is not None and year in office_years:
         return None
     return sa.or_(Sheet.unit_id.in_(units), YearUnit.gate_unit_id.in_(units), Sheet.year.in_(office_years))
 
 
-def _visible_query(user, year: int | None, open_only: bool, states=None):
+def _office_years(units: set, year: int | None) -> set[int]:
+    """The years in which one of `units` is a responsible office (会签): it reads every sheet."""
+    if not units:
+        return set()
+    offices = (sa.select(Scheme.year).join(SchemeItem, SchemeItem.scheme_id == Scheme.id)
+               .join(ItemOffice, ItemOffice.item_id == SchemeItem.id)
+               .where(ItemOffice.unit_id.in_(units), ItemOffice.role == "responsible"))
+    if year is not None:
+        offices = offices.where(Scheme.year == year)
+    return set(db.session.scalars(offices.distinct()))
+
+
+def waiting_clause(user, year: int | None = None):
+    """The sheets on which one of `permissions.INBOX_ACTIONS` could wait for `user` (or for whoever
+    they stand in for), as a SQL condition: each grant of the machine's table (capacity, state)
+    becomes "in that state and theirs in that capacity". A superset — the one rule then decides on
+    each — so a deputy director's inbox reads the sheets at 分管领导签字 of his units, not a
+    district's every open sheet."""
+    people = [user, *permissions.principals(user)]
+    members = {p.unit_id for p in people if access.acts_for_unit(p)}
+    heads = {p.unit_id for p in people if access.acts_for_unit(p) and p.is_head}
+    leaders = {p.id for p in people if p.has_role("leader")}
+    admin = any(p.has_role("admin") for p in people)
+    conditions = []
+    for action in permissions.INBOX_ACTIONS:
+        for grant in permissions.ACTION_RULES[action]:
+            acting = heads if grant.head_only else members
+            in_state = Sheet.state == grant.state
+            if grant.capacity == "unit" and acting:
+                conditions.append(in_state & Sheet.unit_id.in_(acting))
+            elif grant.capacity == "gate" and acting:
+                conditions.append(in_state & YearUnit.gate_unit_id.in_(acting))
+            elif grant.capacity == "responsible_office" and acting:
+                conditions.append(in_state & Sheet.year.in_(_office_years(acting, year)))
+            elif grant.capacity == "leader" and leaders:
+                conditions.append(in_state & YearUnit.leader_id.in_(leaders))
+            elif grant.capacity == "admin" and admin:
+                conditions.append(in_state)
+    return sa.or_(*conditions) if conditions else sa.false()
+
+
+def _visible_query(user, year: int | None, open_only: bool, states=None, where=None):
     query = (db.select(Sheet).outerjoin(YearUnit, (YearUnit.year == Sheet.year) & (YearUnit.unit_id == Sheet.unit_id))
              .order_by(Sheet.year, YearUnit.position, Sheet.unit_id))
     if year is not None:
@@ -114,16 +149,19 @@ def _visible_query(user, year: int | None, open_only: bool, states=None):
         query = query.filter(Sheet.state != "final")
     if states is not None:
         query = query.filter(Sheet.state.in_(states))
+    if where is not None:
+        query = query.filter(where)
     clause = visible_clause(user, year)
     return query if clause is None else query.filter(clause)
 
 
 def list_visible(user, year: int | None = None, *, with_rows: bool = True,
-                 open_only: bool = False, states=None) -> list[tuple[Sheet, RecordFacts]]:
+                 open_only: bool = False, states=None, where=None) -> list[tuple[Sheet, RecordFacts]]:
     """The sheets the user may see with their permission facts, in the order of the org chart;
     `open_only`: not final (a final sheet waits for no one — the inbox never reads a district's
-    past years); `states`: only those."""
-    query = _visible_query(user, year, open_only, states)
+    past years); `states`: only those; `where`: a further condition (`waiting_clause`)."""
+    user = access.subject(user)
+    query = _visible_query(user, year, open_only, states, where)
     if not with_rows:
         # The inbox and the lists need no rows, and of the signatures only their columns (the
         # permission facts): not the people and units they name.
@@ -140,6 +178,7 @@ def list_visible(user, year: int | None = None, *, with_rows: bool = True,
 def visible_sheets(user, year: int | None = None) -> list[Sheet]:
     """The sheets the user may see, in the order of the org chart, for a list of numbers: no
     rows, no signatures, no permission facts (the ranking and the lists of a district)."""
+    user = access.subject(user)
     query = _visible_query(user, year, False).options(lazyload(Sheet.rows), lazyload(Sheet.signatures))
     return list(db.session.scalars(query))
 
@@ -318,8 +357,10 @@ def _in_office_order(signatures: list, offices: list) -> list:
 
 def inbox(user, year: int | None = None) -> list[tuple[Sheet, str]]:
     """Sheets that wait for this user, with the action expected of them."""
+    user = access.subject(user)
     out = []
-    for sheet, sheet_facts in list_visible(user, year, with_rows=False, open_only=True):
+    for sheet, sheet_facts in list_visible(user, year, with_rows=False, open_only=True,
+                                           where=waiting_clause(user, year)):
         action = permissions.expected_action(user, sheet_facts)
         if action:
             out.append((sheet, action))
@@ -332,6 +373,7 @@ EDIT_STATES = tuple({edit.state for edit in FIELD_EDITS if edit.name in ("edit_s
 
 def editable(user, year: int | None = None) -> list[Sheet]:
     """Sheets whose scores the user may fill in now (a member's 待办 on the page)."""
+    user = access.subject(user)
     found = list_visible(user, year, with_rows=False, open_only=True, states=EDIT_STATES)
     return [sheet for sheet, sheet_facts in found
             if permissions.decide(user, "edit_self", sheet_facts).allowed

@@ -203,10 +203,14 @@ def allowed_actions(user, facts: RecordFacts) -> list[str]:
     return [a for a in FIRING_ACTIONS if decide(user, a, facts).allowed]
 
 
+# The forward steps an inbox shows. A final record waits for no one: reopening is an admin's
+# exception, not a task.
+INBOX_ACTIONS = ("submit", "approve", "sign")
+
+
 def expected_action(user, facts: RecordFacts) -> str | None:
     """The action an inbox shows: the forward step that waits for this user, if any."""
-    # A final record waits for no one: reopening is an admin's exception, not a task.
-    for action in ("submit", "approve", "sign"):
+    for action in INBOX_ACTIONS:
         if decide(user, action, facts).allowed:
             return action
     return None

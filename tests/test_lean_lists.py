@@ -161,3 +161,16 @@ def test_the_ranking_page_shows_a_page_of_the_ranking_and_its_heat_map(app, api,
     assert shown == order[10:15]
     assert "本页各科室合计" in page
     assert page.count('<th class="unit" scope="row">') == 5 + 1  # five units and the standards line
+
+
+def test_a_pager_keeps_only_the_page_own_arguments(app, five_a_page):
+    """A visitor's `endpoint=` or `_external=` is not url_for's to take (it answered 500)."""
+    client = _login(app, "director")
+    for path in ("/sheets", "/ranking"):
+        for query in ("page=2&endpoint=x", "page=2&_method=POST", "page=2&_external=1&_anchor=x"):
+            response = client.get(f"{path}?year={YEAR}&{query}")
+            assert response.status_code == 200, (path, query)
+            page = response.get_data(as_text=True)
+            pager = page[page.index('<nav class="pager"'):].split("</nav>")[0]
+            assert 'href="/' in pager and "http" not in pager
+            assert "endpoint" not in pager and "_method" not in pager and "_anchor" not in pager

@@ -96,3 +96,55 @@ def test_a_page_read_twice_reads_the_scheme_rows_once(app, count_queries):
         event.remove(engine, "before_cursor_execute", note)
     assert not [s for s in seen if "FROM scheme_items" in s or "FROM rules" in s]
     assert [s for s in seen if "FROM cache_versions" in s]  # the one question every request asks
+
+
+# ------------------------------------------------------------------ what a request read before
+
+
+def _items(year=YEAR):
+    return db.session.scalars(sa.select(SchemeItem).join(SchemeItem.scheme).where(
+        SchemeItem.scheme.property.mapper.class_.year == year).order_by(SchemeItem.position)).all()
+
+
+def _renamed_by_another_server(item_id, name):
+    """Another process commits a rename (its own session; its flush moves the version on)."""
+    from sqlalchemy.orm import Session
+
+    with Session(db.engine) as other:
+        other.get(SchemeItem, item_id).name = name
+        other.commit()
+
+
+def test_an_item_this_request_loaded_before_never_lends_its_old_values_to_the_held_copy(app):
+    with app.test_request_context():
+        item = _items()[0]  # as a record's rule names its item, loaded before the scheme is read
+        code = item.code
+        _renamed_by_another_server(item.id, "别处改的名称")
+        assert snapshot.scheme_view(YEAR).item(code).name == "别处改的名称"
+    with app.test_request_context():  # and every later request of this process
+        assert snapshot.scheme_view(YEAR).item(code).name == "别处改的名称"
+
+
+def test_a_change_not_yet_flushed_is_never_held_for_other_requests(app):
+    with app.test_request_context():
+        first, second = _items()[:2]
+        code = first.code
+        first.name = "从未提交的名称"  # asking the version flushes it, inside this transaction
+        assert snapshot.scheme_view(YEAR).item(code).name == "从未提交的名称"
+        db.session.rollback()
+        other_id = second.id
+    with app.app_context():
+        _renamed_by_another_server(other_id, "另一处已提交的修改")  # the same version number again
+    with app.test_request_context():
+        assert snapshot.scheme_view(YEAR).item(code).name != "从未提交的名称"
+
+
+def test_after_a_rollback_the_same_request_reads_the_stored_scheme_again(app):
+    with app.test_request_context():
+        item = _items()[0]
+        code, stored = item.code, item.name
+        item.name = "回滚的名称"
+        db.session.flush()
+        assert snapshot.scheme_view(YEAR).item(code).name == "回滚的名称"
+        db.session.rollback()
+        assert snapshot.scheme_view(YEAR).item(code).name == stored

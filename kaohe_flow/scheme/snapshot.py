@@ -15,7 +15,7 @@ from decimal import Decimal
 from threading import Lock
 
 import sqlalchemy as sa
-from flask import current_app, g
+from flask import current_app, g, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -150,26 +150,32 @@ def _store() -> dict:
     return current_app.extensions.setdefault("kaohe_scheme_snapshots", {})
 
 
+def _read(session, year: int) -> SchemeView | None:
+    # populate_existing: an item, rule or unit this request loaded before (the user's unit, a
+    # record's rule) must not lend its older values to the copy kept for every later request.
+    found = session.scalar(sa.select(Scheme).filter_by(year=year).options(*scheme_graph())
+                           .execution_options(populate_existing=True))
+    return freeze(found) if found is not None else None
+
+
 def scheme_view(year: int) -> SchemeView | None:
     """The year's scheme, from this process's snapshot when its version is the database's."""
     cache = g.setdefault("_scheme_views", {})
     if year in cache:
         return cache[year]
     session = db.session()
-    if session.info.get("kaohe_scheme_changed"):
-        # This transaction changed the scheme: read what it sees, but keep it to this request
-        # (it may still roll back).
-        found = session.scalar(sa.select(Scheme).filter_by(year=year).options(*scheme_graph()))
-        cache[year] = view = freeze(found) if found is not None else None
-        return view
     version = current_version()  # first the version, then the rows: never older than it says
+    if session.info.get("kaohe_scheme_changed"):
+        # This transaction changed the scheme (perhaps flushed by the question above): read what
+        # it sees, but keep it to this request — it may still roll back.
+        cache[year] = view = _read(session, year)
+        return view
     store = _store()
     held = store.get(year)
     if held is not None and held[0] == version:
         view = held[1]
     else:
-        found = session.scalar(sa.select(Scheme).filter_by(year=year).options(*scheme_graph()))
-        view = freeze(found) if found is not None else None
+        view = _read(session, year)
         if view is not None:
             with _lock:
                 store[year] = (version, view)
@@ -222,6 +228,12 @@ def _bump_on_change(session, _context, _instances):
 
 
 @event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_rollback")
-def _transaction_ended(session):
+def _committed(session):
     session.info.pop("kaohe_scheme_changed", None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _rolled_back(session):
+    if session.info.pop("kaohe_scheme_changed", None) and has_app_context():
+        for key in ("_scheme_views", "_scheme_version"):  # what this request read of the change
+            g.pop(key, None)

@@ -25,11 +25,14 @@ class Page:
 
     def url(self, number: int) -> str:
         """This page's address with another page number, every other argument kept."""
-        args = request.args.to_dict(flat=True)
-        args.pop("page", None)
+        view_args = request.view_args or {}
+        # Only the page's own arguments: url_for's keywords (endpoint, _external, _anchor, …)
+        # and the route's are not the visitor's to set.
+        args = {k: v for k, v in request.args.to_dict(flat=True).items()
+                if k != "page" and k != "endpoint" and not k.startswith("_") and k not in view_args}
         if number > 1:
             args["page"] = number
-        return url_for(request.endpoint, **(request.view_args or {}), **args)
+        return url_for(request.endpoint, **view_args, **args)
 
 
 def paginate(items, size: int | None = None) -> Page:

@@ -134,3 +134,24 @@ def test_a_stale_version_is_409_whichever_server_took_the_first_write(two_server
     second = requests.put(b + f"/api/v1/sheets/{sid}/items/team", json={**body, "self_score": "1"}, headers=auth)
     assert second.status_code == 409 and second.json()["error"]["code"] == "stale_version"
     assert requests.get(b + f"/api/v1/sheets/{sid}", headers=auth).json()["version"] == first.json()["version"]
+
+
+def test_an_admin_change_to_the_scheme_on_one_server_shows_at_once_on_the_other(two_servers):
+    """Each server holds the year's scheme in memory (scheme.snapshot); the version every change
+    moves on, in the database both share, tells the other to read it again."""
+    (a, b), _redis = two_servers
+    token = requests.post(a + "/api/v1/tokens", json={"username": "admin", "password": "demo12345"}).json()["token"]
+    auth = {"Authorization": "Bearer " + token}
+    assert requests.post(a + "/api/v1/years", json={"year": YEAR + 1, "copy_from": YEAR}, headers=auth).status_code == 201
+
+    def names(server):
+        scheme = requests.get(server + f"/api/v1/years/{YEAR + 1}/scheme", headers=auth).json()
+        return {i["code"]: i["name"] for i in scheme["items"]}
+
+    held = names(b)  # B holds the new year's scheme now
+    assert names(a) == held
+    code = next(iter(held))
+    r = requests.put(a + f"/api/v1/years/{YEAR + 1}/scheme/items/{code}", json={"name": "两台服务器都看到的名称"},
+                     headers=auth)
+    assert r.status_code == 200
+    assert names(b)[code] == "两台服务器都看到的名称"

@@ -41,6 +41,7 @@ from .audit.chain import entry_hash, lock_head
 from .audit.models import HistoryEntry
 from .extensions import db
 from .ledger.models import DeductionRecord
+from .org import chart
 from .org.models import Unit, User, YearUnit
 from .org.service import DEMO_PASSWORD, load_demo
 from .scheme.loader import DATA_DIR, data_files, read_yaml, seed_all
@@ -298,8 +299,7 @@ def generate(sizes: Sizes, seed: int = 1, force: bool = False, say=print) -> dic
         db.session.rollback()
         raise
     g.pop("_schemes", None)
-    g.pop("_org_charts", None)
-    g.pop("_org_places", None)
+    chart.forget()
     made["seconds"] = round(time.perf_counter() - started, 1)
     return made
 
@@ -405,9 +405,9 @@ class _District:
             self.gate[unit_id] = seed_ids[(k // GROUP) % len(seed_ids)] if unit_id == first else first
             self.leader_of[unit_id] = self.leaders[(k // UNITS_PER_LEADER) % len(self.leaders)][0]
         for year in self.years:
-            chart = {p.unit_id for p in db.session.scalars(sa.select(YearUnit).filter_by(year=year))}
+            placed = {p.unit_id for p in db.session.scalars(sa.select(YearUnit).filter_by(year=year))}
             for unit_id in seed_ids:
-                if unit_id not in chart and unit_id in base_chart:
+                if unit_id not in placed and unit_id in base_chart:
                     p = base_chart[unit_id]
                     self.writer.add(YearUnit.__table__, {
                         "year": year, "unit_id": unit_id, "name": p.name, "aliases": list(p.aliases or []),
@@ -435,8 +435,9 @@ class _District:
                     row.data = data
         self.writer.flush()
         db.session.flush()
-        for cached in ("_schemes", "_scheme_views", "_info_years", "_units_by_name", "_org_charts", "_org_places"):
+        for cached in ("_schemes", "_scheme_views", "_info_years"):
             g.pop(cached, None)
+        chart.forget()
         self.schemes = {}
         for year in self.years:
             scheme = db.session.scalar(sa.select(Scheme).filter_by(year=year))

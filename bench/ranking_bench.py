@@ -66,13 +66,16 @@ def main():
     with app.app_context():
         generate(Sizes(units=args.units, years=1, deductions=args.units, oa_signins=args.units, info_items=args.units),
                  force=True, say=lambda *a, **k: None)
-        director = db.session.scalar(db.select(User).filter_by(username="director"))
+        director_id = db.session.scalar(db.select(User.id).filter_by(username="director"))
         sheets = db.session.scalar(text("SELECT COUNT(*) FROM sheets WHERE year = :y"), {"y": YEAR})
         finals = db.session.scalar(text("SELECT COUNT(*) FROM sheets WHERE year = :y AND state = 'final'"), {"y": YEAR})
 
         def app_ranking():
-            db.session.expunge_all()  # nothing kept from the run before: as a new request would
-            return ranking(director, YEAR, with_rows=False)
+            # As a new request would: a fresh context (nothing kept in `g`, a new session), only
+            # what a process holds across requests (the scheme) kept.
+            with app.app_context():
+                user = db.session.get(User, director_id)
+                return [(r.sheet.id, r.rank) for r in ranking(user, YEAR, with_rows=False)]
 
         def raw():
             return db.session.execute(RAW, {"year": YEAR}).all()
@@ -80,7 +83,7 @@ def main():
         app_ms, rows = median_ms(app_ranking)
         raw_ms, raw_rows = median_ms(raw)
         by_id = {r.id: (Decimal(str(r.total)).quantize(Decimal("0.01")), r.rank) for r in raw_rows}
-        disagree = [r.sheet.id for r in rows if r.rank is not None and by_id[r.sheet.id][1] != r.rank]
+        disagree = [sid for sid, rank in rows if rank is not None and by_id[sid][1] != rank]
     print(f"ranking of {sheets} sheets ({finals} final) of {YEAR}, SQLite, one process:")
     print(f"  the app's ranking (API rows, no sheet rows loaded): {app_ms:.0f} ms")
     print(f"  one raw SQL aggregate with RANK():                  {raw_ms:.0f} ms")

@@ -80,7 +80,9 @@ def year_workbook_streamed(user, year: int, progress: Progress | None = None) ->
     units = sorted(rows, key=lambda r: r.unit.position)
     for n, r in enumerate(units, start=1):
         scratch = _scratch(wb)
-        xlsx._unit_sheet(scratch, queries.view(user, r.sheet, scheme, r.facts))
+        # The ranking's numbers carry no permission facts: the unit's sheet asks them here.
+        facts = r.facts or queries.facts(r.sheet, scheme)
+        xlsx._unit_sheet(scratch, queries.view(user, r.sheet, scheme, facts))
         _copy_out(wb, scratch, xlsx.sheet_title(r.unit_name, taken))
         # Let this unit's rows and signatures go: the next unit's are loaded when it is written.
         db.session.expire(r.sheet, ["rows", "signatures"])

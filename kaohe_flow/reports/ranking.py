@@ -9,7 +9,6 @@ from functools import cached_property
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.orm import lazyload
 
 from ..extensions import db
 from ..points import ZERO
@@ -24,7 +23,7 @@ RANKED_STATE = "final"
 class RankRow:
     """One unit's line of the ranking: its sheet's totals, and its rank once final."""
 
-    sheet: Sheet
+    sheet: "Sheet | queries.SheetLine"  # a line of columns when the ranking was asked without rows
     subtotal: Decimal
     key_deduction: Decimal
     bonus: Decimal
@@ -72,9 +71,11 @@ def final_ranks(year: int, subtotals: dict | None = None) -> dict[int, int]:
     """Sheet id → rank, over ALL final sheets of the year (not only those the caller sees), from
     the rows' aggregate: no sheet's rows are loaded."""
     subtotals = queries.subtotals(year) if subtotals is None else subtotals
-    finals = db.session.scalars(db.select(Sheet).filter_by(year=year, state=RANKED_STATE)
-                                .options(lazyload(Sheet.rows), lazyload(Sheet.signatures)))
-    return competition_ranks({s.id: queries.totals(s, subtotals.get(s.id, ZERO))[2] for s in finals})
+    finals = db.session.execute(
+        sa.select(Sheet.id, Sheet.year, Sheet.unit_id, Sheet.state, Sheet.key_deduction, Sheet.bonus_final)
+        .where(Sheet.year == year, Sheet.state == RANKED_STATE))
+    lines = [queries.SheetLine(*row, unit=None, year_name=None) for row in finals]  # numbers only
+    return competition_ranks({s.id: queries.totals(s, subtotals.get(s.id, ZERO))[2] for s in lines})
 
 
 def ranking(user, year: int, *, with_rows: bool = True) -> list[RankRow]:

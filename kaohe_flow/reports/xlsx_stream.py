@@ -80,12 +80,12 @@ def year_workbook_streamed(user, year: int, progress: Progress | None = None) ->
     units = sorted(rows, key=lambda r: r.unit.position)
     for n, r in enumerate(units, start=1):
         scratch = _scratch(wb)
-        # The ranking's numbers carry no permission facts: the unit's sheet asks them here.
-        facts = r.facts or queries.facts(r.sheet, scheme)
-        xlsx._unit_sheet(scratch, queries.view(user, r.sheet, scheme, facts))
+        # The ranking's numbers are columns only: each unit's sheet is loaded when it is written,
+        # with its permission facts, and let go after.
+        sheet = r.sheet.load()
+        xlsx._unit_sheet(scratch, queries.view(user, sheet, scheme, queries.facts(sheet, scheme)))
         _copy_out(wb, scratch, xlsx.sheet_title(r.unit_name, taken))
-        # Let this unit's rows and signatures go: the next unit's are loaded when it is written.
-        db.session.expire(r.sheet, ["rows", "signatures"])
+        db.session.expire(sheet, ["rows", "signatures"])
         if progress is not None:
             progress(n, len(units), r.unit_name)
     out = BytesIO()

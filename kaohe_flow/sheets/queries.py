@@ -14,7 +14,7 @@ from ..bonus.queries import granted_by_unit
 from ..errors import NotFound
 from ..extensions import db
 from ..org import chart
-from ..org.models import YearUnit
+from ..org.models import Unit, YearUnit
 from ..points import ZERO
 from ..scheme.models import POINTS, ItemOffice, Scheme, SchemeItem
 from ..scheme.queries import scheme_or_none
@@ -175,15 +175,54 @@ def list_visible(user, year: int | None = None, *, with_rows: bool = True,
     return out
 
 
-def visible_sheets(user, year: int | None = None) -> list[Sheet]:
-    """The sheets the user may see, in the order of the org chart, for a list of numbers: no
-    rows, no signatures, no permission facts (the ranking and the lists of a district)."""
+@dataclass(frozen=True)
+class UnitLine:
+    """A unit as a list names it."""
+
+    id: int
+    code: str
+    name: str
+    position: int
+
+
+@dataclass(frozen=True)
+class SheetLine:
+    """A sheet's own columns for a list of numbers (the ranking, the sheet lists): what `totals`,
+    the deadlines and the lists read of a `Sheet`, with its unit's code and its name in the
+    sheet's year, without loading a sheet, a unit or the org chart."""
+
+    id: int
+    year: int
+    unit_id: int
+    state: str
+    key_deduction: Decimal | None
+    bonus_final: Decimal | None
+    unit: UnitLine
+    year_name: str | None  # the unit's name in the sheet's year (附件1), if the chart has it
+
+    @property
+    def unit_name(self) -> str:
+        """As `Sheet.unit_name`: a unit renamed later keeps this year's name on this year's sheet."""
+        return self.year_name if self.year_name is not None else self.unit.name
+
+    def load(self) -> Sheet:
+        """The sheet itself (its rows and signatures when asked)."""
+        return db.session.get(Sheet, self.id)
+
+
+def visible_sheets(user, year: int | None = None) -> list[SheetLine]:
+    """The sheets the user may see, in the order of the org chart, for a list of numbers: their
+    columns only — no rows, signatures or permission facts (the ranking and the lists of a
+    district)."""
     user = access.subject(user)
-    query = _visible_query(user, year, False).options(lazyload(Sheet.rows), lazyload(Sheet.signatures))
-    return _primed(db.session.scalars(query))
+    query = (_visible_query(user, year, False).join(Unit, Unit.id == Sheet.unit_id).with_only_columns(
+        Sheet.id, Sheet.year, Sheet.unit_id, Sheet.state, Sheet.key_deduction, Sheet.bonus_final,
+        Unit.code, Unit.name, Unit.position, YearUnit.name))
+    return [SheetLine(sid, y, unit_id, state, key, bonus, UnitLine(unit_id, code, name, position), year_name)
+            for sid, y, unit_id, state, key, bonus, code, name, position, year_name in db.session.execute(query)]
 
 
-def _primed(sheets) -> list[Sheet]:
+def _primed(sheets) -> list:
     """The sheets, their units' places in their years' charts read in one statement per year."""
     sheets = list(sheets)
     by_year: dict[int, set] = {}
@@ -194,7 +233,7 @@ def _primed(sheets) -> list[Sheet]:
     return sheets
 
 
-def summaries(user, year: int | None = None) -> list[tuple[Sheet, tuple]]:
+def summaries(user, year: int | None = None) -> list[tuple[SheetLine, tuple]]:
     """(sheet, (subtotal, bonus, total)) of the sheets the user may see, without their rows."""
     found = visible_sheets(user, year)
     subs: dict[int, Decimal] = {}

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from ..extensions import db
 from ..points import ZERO
 from ..sheets import queries
+from ..org.models import Unit
 from ..sheets.models import Sheet, SheetRow
 from ..workflow.permissions import RecordFacts
 
@@ -72,9 +73,11 @@ def final_ranks(year: int, subtotals: dict | None = None) -> dict[int, int]:
     the rows' aggregate: no sheet's rows are loaded."""
     subtotals = queries.subtotals(year) if subtotals is None else subtotals
     finals = db.session.execute(
-        sa.select(Sheet.id, Sheet.year, Sheet.unit_id, Sheet.state, Sheet.key_deduction, Sheet.bonus_final)
-        .where(Sheet.year == year, Sheet.state == RANKED_STATE))
-    lines = [queries.SheetLine(*row, unit=None, year_name=None) for row in finals]  # numbers only
+        sa.select(Sheet.id, Sheet.year, Sheet.unit_id, Sheet.state, Sheet.key_deduction, Sheet.bonus_final,
+                  Unit.code, Unit.name, Unit.position)
+        .join(Unit, Unit.id == Sheet.unit_id).where(Sheet.year == year, Sheet.state == RANKED_STATE))
+    lines = [queries.SheetLine(sid, y, unit_id, state, key, bonus, queries.UnitLine(unit_id, code, name, position),
+                               None) for sid, y, unit_id, state, key, bonus, code, name, position in finals]
     return competition_ranks({s.id: queries.totals(s, subtotals.get(s.id, ZERO))[2] for s in lines})
 
 

@@ -15,7 +15,7 @@ from .views import _year_arg, unit_arg
 @bp.get("/deductions")
 def deduction_list():
     unit_id = unit_arg()
-    records = ledger_queries.list_visible(g.api_user, _year_arg(), unit_id)
+    records = ledger_queries.listed_records(g.api_user, _year_arg(), unit_id)
     return jsonify({"items": [deduction_json(r) for r in records]})
 
 

@@ -12,6 +12,7 @@ from ..security.sessions import current_session_id
 from ..trackers.imports import RowErrors
 from . import bp
 from .helpers import refusals_as_pages
+from .paging import paginate
 
 # What a signed-in account with a temporary password may still open.
 PASSWORD_CHANGE_ENDPOINTS = {"web.my_password_page", "web.my_password_change", "web.logout", "web.login"}
@@ -69,7 +70,15 @@ def _form_data(form) -> dict:
 
 
 def _list(status: int = 200, **extra):
-    return render_template("admin_users.html", users=accounts.list_users(current_user), **extra), status
+    """A hundred accounts a page (a district has two thousand), those whose username or name holds
+    `?q=` when it is given."""
+    users = accounts.list_users(current_user)
+    q = request.args.get("q", "").strip()
+    if q:
+        users = [u for u in users if q.casefold() in u.username.casefold() or q.casefold() in (u.name or "").casefold()]
+    # Shown again after a refused import (a POST's address), the pager still leads to the list.
+    page = paginate(users, endpoint="web.admin_users", args={"q": q})
+    return render_template("admin_users.html", users=page.items, page=page, q=q, **extra), status
 
 
 @bp.get("/admin/users")

@@ -10,8 +10,7 @@ from ..trackers import info, info_quotas
 from ..trackers import info_report as reports
 from ..trackers.imports import RowErrors
 from . import bp
-from .oa_views import ReportPage
-from .paging import PAGE_SIZE
+from .paging import Page, page_of
 from .views import _year
 
 FORM_FIELDS = ("unit", "title", "adopted_on", "portal", "special", "stream", "district_offices")
@@ -31,16 +30,13 @@ def _render(year: int, typed: dict | None = None, row_errors: list | None = None
     ), status
 
 
-def _items_page(year: int, unit) -> ReportPage:
+def _items_page(year: int, unit) -> Page:
     """The page of the year's items `?page=` asks for (`?unit=`: one unit's), read a page at a
     time from the database: a district's year has 20,000 items (issue 11)."""
     unit_id = unit.id if unit is not None else None
-    total = info.count_items(current_user, year, unit_id)
-    pages = max(1, -(-total // PAGE_SIZE))
-    number = min(max(request.args.get("page", type=int) or 1, 1), pages)
-    items = info.items_page(current_user, year, number, PAGE_SIZE, unit_id) if total else []
-    return ReportPage(items=items, number=number, pages=pages, total=total, endpoint="web.info_report",
-                      args={"year": year, **({"unit": unit.code} if unit is not None else {})})
+    return page_of(info.count_items(current_user, year, unit_id),
+                   lambda offset, limit: info.items_page(current_user, year, offset // limit + 1, limit, unit_id),
+                   "web.info_report", {"year": year, "unit": unit.code if unit is not None else None})
 
 
 def _form_year() -> int:

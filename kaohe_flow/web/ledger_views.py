@@ -11,23 +11,34 @@ from ..ledger import service as ledger
 from ..targets import queries as target_queries
 from ..org.queries import resolve_unit, units_by_name
 from ..timeutil import parse_int
-from . import bp
+from . import bp, paging
 from .helpers import error_page, flash_refusal, form_version, refusals_as_pages
 from .views import _year
 
 FIELDS = ("unit", "rule", "target", "count", "date", "people", "note")
 
 
+def _record_page(year: int, unit_id: int | None) -> paging.Page:
+    """The page of records `?page=` asks for, read from the database a page at a time (a count,
+    then that page's records): a district's year has ten thousand. Clamped as `paging.paginate`
+    clamps; the pager's links keep the year and the unit filter."""
+    # Shown again after a refused record (a POST without the list's arguments), the pager still
+    # leads to this year's (and this unit's) list.
+    return paging.page_of(ledger_queries.count_visible(current_user, year, unit_id),
+                          lambda offset, limit: ledger_queries.page_visible(current_user, year, unit_id, offset, limit),
+                          "web.deduction_list", {"year": year, "unit": request.args.get("unit")})
+
+
 def _render_list(year: int, typed: dict | None = None, status: int = 200):
     unit = resolve_unit(request.args.get("unit", "")) if request.args.get("unit") else None
-    records = ledger_queries.list_visible(current_user, year, unit.id if unit else None)
+    page = _record_page(year, unit.id if unit else None)
     units = sorted(set(units_by_name().values()), key=lambda u: u.position)
     items = ledger_queries.recordable_items(current_user, year)
     # Units with a target letter: a record under the target rule names the missed target (附件2).
     by_unit = target_queries.letters(year) if any(r.kind == "target" for i in items for r in i.rules) else {}
     letters = [(u, by_unit[u.id]) for u in units if u.id in by_unit]
-    return render_template("deductions.html", year=year, records=records, items=items, units=units, unit=unit,
-                           letters=letters, typed=typed or {}), status
+    return render_template("deductions.html", year=year, records=page.items, page=page, items=items, units=units,
+                           unit=unit, letters=letters, typed=typed or {}), status
 
 
 @bp.get("/deductions")

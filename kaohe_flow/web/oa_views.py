@@ -1,6 +1,5 @@
 """Pages for OA sign-in timeliness (附件5): the report, entering and importing documents, and
 the admin's working-day calendar."""
-from dataclasses import dataclass, field
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -15,31 +14,9 @@ from ..trackers import oa_excuse as excuses
 from ..trackers.oa_models import KIND_LABELS
 from . import bp
 from .helpers import error_page
-from .paging import PAGE_SIZE, Page
+from .paging import paginate
 from .views import _year
 from ..timeutil import parse_int
-
-
-@dataclass
-class ReportPage(Page):
-    """A page of a report's long list whose links always lead to the report's own GET page with
-    its filters, also when a refused POST drew it (its own address answers POST only)."""
-
-    endpoint: str = ""
-    args: dict = field(default_factory=dict)
-
-    def url(self, number: int) -> str:
-        return url_for(self.endpoint, **self.args, **({"page": number} if number > 1 else {}))
-
-
-def report_page(rows: list, endpoint: str, args: dict) -> ReportPage:
-    """`rows` cut to the page `?page=` asks for (the last one past the end, the first one for
-    anything odd), PAGE_SIZE a page."""
-    pages = max(1, -(-len(rows) // PAGE_SIZE))
-    number = min(max(request.args.get("page", type=int) or 1, 1), pages)
-    start = (number - 1) * PAGE_SIZE
-    return ReportPage(items=rows[start:start + PAGE_SIZE], number=number, pages=pages, total=len(rows),
-                      endpoint=endpoint, args={k: v for k, v in args.items() if v})
 
 
 def _filters() -> tuple[str | None, object]:
@@ -64,8 +41,8 @@ def _render(year: int, typed: dict | None = None, status: int = 200, rows=None):
     except ServiceError as exc:  # e.g. a year the calendar does not know
         found, problem = {"recipients": [], "units": []}, exc.message
     # Only the page's rows become dicts: the whole list of a district's year is 50,000 (issue 11).
-    page = report_page(found["recipients"], "web.oa_report_page",
-                       {"year": year, "status": shown, "unit": unit.code if unit else None})
+    page = paginate(found["recipients"], endpoint="web.oa_report_page",
+                    args={"year": year, "status": shown, "unit": unit.code if unit else None})
     page.items = [oa.recipient_json(j) for j in page.items]
     back = _back(page.number, page.args)
     history = oa.recent_history() if oa.may_read_documents(current_user, year) else []

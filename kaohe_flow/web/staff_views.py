@@ -9,16 +9,20 @@ from ..org import chart
 from ..trackers import oa_people
 from . import bp
 from .helpers import error_page
+from .paging import paginate
 
 
 def _render(typed: dict | None = None, status: int = 200, rows=None):
     from flask import current_app
 
-    members = oa_people.list_staff(current_user)
+    # A district's lists are long (issue 11); shown again after a refused addition or import (a
+    # POST's address), the pager still leads to the list.
+    page = paginate(oa_people.list_staff(current_user), endpoint="web.staff_page")
     units = chart.units_of(chart.default_year() or current_app.config["CURRENT_YEAR"])
     keeps = [u for u in units if oa_people.may_keep(current_user, u)]
-    return render_template("staff.html", members=members, units=keeps, typed=typed or {}, rows=rows or [],
-                           may_remove={m.id for m in members if oa_people.may_keep(current_user, m.unit)}), status
+    return render_template("staff.html", members=page.items, page=page, units=keeps, typed=typed or {},
+                           rows=rows or [],
+                           may_remove={m.id for m in page.items if oa_people.may_keep(current_user, m.unit)}), status
 
 
 @bp.get("/staff")

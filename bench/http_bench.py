@@ -140,6 +140,8 @@ def main():
     parser.add_argument("--load-seconds", type=int, default=60)
     parser.add_argument("--quick", action="store_true", help="3 s runs, no memory run, no load run")
     parser.add_argument("--write", action="store_true", help="append the table to bench/RESULTS.md")
+    parser.add_argument("--no-page-cache", action="store_true",
+                        help="draw every page (PAGE_CACHE=off): what a page costs when the data moved on")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (apt-get install wrk)")
@@ -149,7 +151,8 @@ def main():
     tmp = Path(tempfile.mkdtemp(prefix="kaohe-bench-"))
     url = args.database_url or f"sqlite:///{tmp / 'bench.db'}"
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench-" + os.urandom(8).hex(),
-           "KAOHE_ENV": "development", "SESSION_IDLE_MINUTES": "600"}
+           "KAOHE_ENV": "development", "SESSION_IDLE_MINUTES": "600",
+           "PAGE_CACHE": "off" if args.no_page_cache else "on"}
     env.pop("REDIS_URL", None)
     print(f"preparing {url} …", file=sys.stderr)
     prepare(env)
@@ -233,7 +236,8 @@ def main():
     out = [f"### HTTP rates against plaintext — {dt.date.today().isoformat()}", "",
            f"Machine: {os.cpu_count()} cores, {platform.platform()}, Python {platform.python_version()}; "
            f"gunicorn -w {args.workers} (sync workers) on {'SQLite' if url.startswith('sqlite') else 'PostgreSQL'}; "
-           f"wrk {args.connections} connections, {args.seconds} s per run, loopback.", "",
+           f"wrk {args.connections} connections, {args.seconds} s per run, loopback; kept pages "
+           f"{'off (every page drawn)' if args.no_page_cache else 'on'}.", "",
            "| what | requests/s | plaintext requests/s (same workers, runs around it) | ratio | p95 ms | errors |",
            "|---|---|---|---|---|---|"]
     for label, page, plain in rows:

@@ -74,6 +74,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .rhythm import deadline_models as _deadlines  # noqa: F401
     from .scheme import models as _scheme  # noqa: F401
     from .scheme import snapshot as _snapshot  # noqa: F401  (its flush hook bumps the version)
+    from . import dataversion as _dataversion  # noqa: F401  (every committed write moves it on)
     from .security import models as _security  # noqa: F401
     from .sheets import models as _sheets  # noqa: F401
     from .trackers import info_models as _info  # noqa: F401

@@ -115,6 +115,9 @@ def reset_process_state():
         pass
     else:
         snapshot.forget_all()
+    from kaohe_flow.web import pagecache
+
+    pagecache.forget_all()  # pages kept under a data version the restore may hand out again
     try:
         from kaohe_flow.security import throttle
     except ImportError:

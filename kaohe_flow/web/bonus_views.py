@@ -15,6 +15,7 @@ from ..timeutil import parse_int
 from ..workflow.machine import ACTION_LABELS
 from . import bp
 from .helpers import error_page, flash_refusal, form_version, refusals_as_pages
+from .pagecache import kept
 from .views import ACTION_DONE, _year
 
 
@@ -24,6 +25,7 @@ def _may_file() -> bool:
 
 @bp.get("/bonus")
 @login_required
+@kept
 def bonus_list():
     year = _year()
     found = [a for a, _f in bonus_queries.list_visible(current_user, year)]
@@ -78,6 +80,7 @@ def _refused(application_id: int, exc: ServiceError, typed: dict, open_action: s
 
 @bp.get("/bonus/<id:application_id>")
 @login_required
+@kept
 @refusals_as_pages
 def bonus_page(application_id):
     return _render(application_id)

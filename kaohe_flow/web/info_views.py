@@ -11,6 +11,7 @@ from ..trackers import info_report as reports
 from ..trackers.imports import RowErrors
 from . import bp
 from .paging import Page, page_of
+from .pagecache import kept
 from .views import _year
 
 FORM_FIELDS = ("unit", "title", "adopted_on", "portal", "special", "stream", "district_offices")
@@ -45,6 +46,7 @@ def _form_year() -> int:
 
 @bp.get("/info")
 @login_required
+@kept
 def info_report():
     return _render(_year())
 

@@ -13,6 +13,7 @@ from ..org.queries import resolve_unit, units_by_name
 from ..timeutil import parse_int
 from . import bp, paging
 from .helpers import error_page, flash_refusal, form_version, refusals_as_pages
+from .pagecache import kept
 from .views import _year
 
 FIELDS = ("unit", "rule", "target", "count", "date", "people", "note")
@@ -43,6 +44,7 @@ def _render_list(year: int, typed: dict | None = None, status: int = 200):
 
 @bp.get("/deductions")
 @login_required
+@kept
 def deduction_list():
     return _render_list(_year())
 

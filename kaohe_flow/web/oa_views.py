@@ -15,6 +15,7 @@ from ..trackers.oa_models import KIND_LABELS
 from . import bp
 from .helpers import error_page
 from .paging import paginate
+from .pagecache import kept
 from .views import _year
 from ..timeutil import parse_int
 
@@ -57,6 +58,7 @@ def _render(year: int, typed: dict | None = None, status: int = 200, rows=None):
 
 @bp.get("/oa")
 @login_required
+@kept
 def oa_report_page():
     return _render(_year())
 

@@ -11,10 +11,12 @@ from ..timeutil import parse_year
 from . import bp
 from .paging import paginate
 from .helpers import refusals_as_pages
+from .pagecache import kept
 
 
 @bp.get("/ranking")
 @login_required
+@kept
 @refusals_as_pages
 def ranking():
     year = parse_year(request.args.get("year", "")) or current_app.config["CURRENT_YEAR"]

@@ -18,6 +18,7 @@ from ..workflow import rounds
 from . import bp
 from .paging import paginate
 from .helpers import error_page, flash_refusal, form_version, refusals_as_pages
+from .pagecache import kept
 from .forms import LoginForm
 
 ACTION_DONE = {"submit": "已提交扎口科室审核", "withdraw": "已撤回", "approve": "已审核通过，进入责任科室会签",
@@ -72,6 +73,7 @@ def home():
 
 @bp.get("/inbox")
 @login_required
+@kept
 def inbox():
     year = _year()
     # Sheets and applications together, by due date; a returned record gets its own line above.
@@ -84,6 +86,7 @@ def inbox():
 
 @bp.get("/sheets")
 @login_required
+@kept
 def sheet_list():
     year = _year()
     page = paginate(queries.summaries(current_user, year))
@@ -118,6 +121,7 @@ def sheet_changes(sheet_id):
 
 @bp.get("/sheets/<id:sheet_id>")
 @login_required
+@kept
 @refusals_as_pages
 def sheet_page(sheet_id):
     return _render_sheet(sheet_id)

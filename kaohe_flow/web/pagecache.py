@@ -1,0 +1,124 @@
+"""Pages a process keeps between requests while nothing behind them has changed (issue 11).
+
+The busiest pages at the end of December — a sheet, the inbox, the ranking, the lists and the
+trackers' reports — are read far more often than anything in the year changes, and each costs a
+dozen statements and a template to draw. A page drawn for one reader is kept here, in the process,
+and given again to the same browser session for the same address while:
+
+- the data version (`kaohe_flow.dataversion`) is the one it was drawn under: any committed write to
+  any record, by any process, moves it on — so a page is never older than the database;
+- it is the same minute of the bureau's clock: deadlines, 逾期 and the OA report "as of now" read
+  the clock, and a minute is as fine as they go;
+- the session is the same one (the page's forms carry its CSRF token), and it has no message
+  waiting to be shown (a flash is shown once, by a page drawn for it).
+
+Only whole 200 HTML answers to GET are kept; a refusal, a redirect, a download, anything else is
+drawn every time. The store is per process and bounded (least recently used first out), so memory
+stays flat. `PAGE_CACHE = False` turns it off (the benchmarks measure both).
+"""
+import hashlib
+from collections import OrderedDict
+from functools import wraps
+from threading import Lock
+
+from flask import Response, current_app, make_response, request, session
+from flask_login import current_user
+
+from .. import dataversion
+from ..timeutil import utcnow
+
+#: Pages kept per process, their bytes in all, and the largest page kept.
+MAX_PAGES = 1000
+MAX_TOTAL = 64 * 1024 * 1024
+MAX_BYTES = 2 * 1024 * 1024
+_EXT = "kaohe_page_cache"
+_lock = Lock()
+
+
+class _Store:
+    """The kept pages of one data version and minute (older ones can never be shown again, so
+    they are dropped as soon as a newer request is seen), least recently used first."""
+
+    def __init__(self):
+        self.epoch = None
+        self.pages: OrderedDict = OrderedDict()
+        self.size = 0
+
+    def clear(self, epoch=None):
+        self.epoch, self.size = epoch, 0
+        self.pages.clear()
+
+    def get(self, key, epoch):
+        if epoch != self.epoch:
+            return None
+        held = self.pages.get(key)
+        if held is not None:
+            self.pages.move_to_end(key)
+        return held
+
+    def put(self, key, epoch, body: bytes, headers: list):
+        if self.epoch is None or epoch > self.epoch:
+            self.clear(epoch)
+        elif epoch < self.epoch:
+            return  # drawn from what was already older when it finished
+        old = self.pages.pop(key, None)
+        if old is not None:
+            self.size -= len(old[0])
+        self.pages[key] = (body, headers)
+        self.size += len(body)
+        while len(self.pages) > MAX_PAGES or self.size > MAX_TOTAL:
+            self.size -= len(self.pages.popitem(last=False)[1][0])
+
+
+def _store() -> _Store:
+    return current_app.extensions.setdefault(_EXT, _Store())
+
+
+def forget_all() -> None:
+    """Drop every kept page (tests restore a database under an older version)."""
+    try:
+        with _lock:
+            _store().clear()
+    except RuntimeError:  # outside an app
+        pass
+
+
+def _key():
+    """What a kept page must match, or None when this request must be drawn afresh."""
+    if not current_user.is_authenticated or "_flashes" in session:
+        return None
+    csrf = session.get("csrf_token")
+    sid = session.get("sid")
+    if not csrf or not sid:
+        return None  # not yet: the page's forms start the session's token as they are drawn
+    browser = hashlib.sha256(f"{sid}\0{csrf}".encode()).hexdigest()
+    epoch = (dataversion.current(), utcnow().replace(second=0, microsecond=0))
+    return (request.endpoint, request.full_path, current_user.get_id(), browser), epoch
+
+
+def kept(view):
+    """Decorate a GET page view (inside `login_required`): keep and give back its page."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not current_app.config.get("PAGE_CACHE", True) or request.method != "GET":
+            return view(*args, **kwargs)
+        flashed = "_flashes" in session  # a page drawn for a message shows it once: never kept
+        found = _key()
+        if found is not None:
+            with _lock:
+                held = _store().get(*found)
+            if held is not None:
+                return Response(held[0], status=200, headers=held[1])
+        response = make_response(view(*args, **kwargs))
+        # The key again: the first page of a session starts its CSRF token while it is drawn.
+        found = _key()
+        if (found is not None and not flashed and response.status_code == 200 and response.mimetype == "text/html"
+                and not response.direct_passthrough and "Set-Cookie" not in response.headers):
+            body = response.get_data()
+            if len(body) <= MAX_BYTES:
+                with _lock:
+                    _store().put(*found, body, list(response.headers.items()))
+        return response
+
+    return wrapper

@@ -17,6 +17,8 @@ Not counted, because no page a process keeps shows them and they are written on 
 session's bookkeeping (`user_sessions.last_seen_at`, once a minute) and the security log (a
 sign-in, a refusal). A page drawn from those must not be kept.
 """
+import re
+
 import sqlalchemy as sa
 from flask import g
 from sqlalchemy import event
@@ -26,20 +28,30 @@ NAME = "data"
 #: Tables whose writes do not move the version (see above).
 NOT_COUNTED = frozenset({"user_sessions", "security_events", "cache_versions"})
 _WROTE = "kaohe_data_written"
-_DML = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+#: Statements that never write. Anything else counts as a write (DDL, MERGE, TRUNCATE, a
+#: `WITH … UPDATE`): a spurious bump costs a page drawn again, a missed one a stale page.
+_READS = frozenset({"SELECT", "PRAGMA", "SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "COMMIT", "SHOW",
+                    "SET", "EXPLAIN", "VALUES", "RESET", "LISTEN"})
+_WRITE_WORD = re.compile(r"\b(INSERT|UPDATE|DELETE|MERGE)\b", re.IGNORECASE)
+_COMMENTS = re.compile(r"^(\s+|--[^\n]*(\n|$)|/\*.*?\*/)+", re.DOTALL)
 
 
 def _table_of(statement: str) -> str | None:
-    """The table a DML statement writes, or None when it is not one (a SELECT, DDL, PRAGMA)."""
-    words = statement.lstrip().split(None, 4)
-    if not words or words[0].upper() not in _DML:
+    """The table a statement writes ("" when it writes but names none plainly), or None for a read."""
+    text = _COMMENTS.sub("", statement, count=1)
+    words = text.split(None, 4)
+    if not words:
         return None
     verb = words[0].upper()
+    if verb == "WITH":
+        return "" if _WRITE_WORD.search(text) else None
+    if verb in _READS:
+        return None
+    if verb not in ("INSERT", "UPDATE", "DELETE", "REPLACE"):
+        return ""  # DDL, MERGE, TRUNCATE, …
     # INSERT [OR REPLACE] INTO t / UPDATE t / DELETE FROM t
     rest = [w for w in words[1:] if w.upper() not in ("OR", "REPLACE", "IGNORE", "INTO", "FROM")]
-    if verb == "REPLACE" and rest and rest[0].upper() == "INTO":
-        rest = rest[1:]
-    return rest[0].strip('"`[]').split("(")[0].lower() if rest else ""
+    return rest[0].strip('"`[]').split("(")[0].strip('"`[]').lower() if rest else ""
 
 
 @event.listens_for(Engine, "before_cursor_execute")
@@ -81,13 +93,20 @@ def _commit(conn):
             if cursor.rowcount == 0:  # a database made before the row existed
                 cursor.execute(f"INSERT INTO cache_versions (name, version) VALUES ('{NAME}', 1) "
                                "ON CONFLICT (name) DO UPDATE SET version = cache_versions.version + 1")
-        except Exception:  # noqa: BLE001 — no table yet: nothing holds pages of this database
-            if savepoint:
+        except Exception as exc:
+            if not _no_table(exc):
+                raise  # a timeout, a serialization failure: the commit must not pass unseen
+            if savepoint:  # no table yet: nothing holds pages of this database
                 cursor.execute("ROLLBACK TO SAVEPOINT kaohe_data_version")
         if savepoint:
             cursor.execute("RELEASE SAVEPOINT kaohe_data_version")
     finally:
         cursor.close()
+
+
+def _no_table(exc: Exception) -> bool:
+    """The DBAPI's "no such table" (SQLite) or undefined_table (PostgreSQL, SQLSTATE 42P01)."""
+    return getattr(exc, "sqlstate", None) == "42P01" or "no such table" in str(exc)
 
 
 def current() -> int:

@@ -175,15 +175,77 @@ def test_switched_off_every_page_is_drawn(app):
     assert [s for s in seen if "FROM sheets" in s]
 
 
+def _another_server_writes(note_sid, note):
+    """A write committed by another server's connection (its own transaction, its own bump)."""
+    from sqlalchemy.orm import Session
+
+    with Session(db.engine) as other:
+        other.execute(sa.text("UPDATE sheet_rows SET self_reason = :n WHERE sheet_id = :s"),
+                      {"n": note, "s": note_sid})
+        other.commit()
+
+
+def test_a_write_committed_while_the_first_page_is_drawn_shows_on_the_next_request(app, monkeypatch):
+    """The page is kept under the version read before it was drawn, not after (the first page of
+    a session, which starts its CSRF token while drawn, included)."""
+    from kaohe_flow.web import views
+
+    client, sid = _signed_in(app), _sheet_of(app)
+    original = views.render_template
+
+    def drawn_then_written(*args, **kwargs):
+        html = original(*args, **kwargs)  # drawn from what was stored before the write below
+        _another_server_writes(sid, "画完之后才提交的说明")
+        return html
+
+    monkeypatch.setattr(views, "render_template", drawn_then_written)
+    assert "画完之后才提交的说明" not in client.get(f"/sheets/{sid}").get_data(as_text=True)
+    monkeypatch.setattr(views, "render_template", original)
+    assert "画完之后才提交的说明" in client.get(f"/sheets/{sid}").get_data(as_text=True)
+
+
+def test_the_version_is_read_before_the_reader_is_loaded(app, monkeypatch):
+    """A change to the reader committed after their row was read is not kept under its version."""
+    import kaohe_flow.web as web
+
+    client, sid = _signed_in(app), _sheet_of(app)
+    client.get(f"/sheets/{sid}")  # the session's CSRF token started: the next page is kept
+    original, renamed = web.user_for_session, []
+
+    def loaded_then_renamed(user_id):
+        user = original(user_id)
+        if not renamed:
+            renamed.append(True)
+            from sqlalchemy.orm import Session
+
+            with Session(db.engine) as other:  # another server renames the reader just now
+                other.execute(sa.text("UPDATE users SET name = '改过名的办公室主任' WHERE username = 'bgs'"))
+                other.commit()
+        return user
+
+    monkeypatch.setattr(web, "user_for_session", loaded_then_renamed)
+    with app.app_context():
+        pagecache.forget_all()
+    assert "改过名的办公室主任" not in client.get(f"/sheets/{sid}").get_data(as_text=True)  # the old row
+    assert "改过名的办公室主任" in client.get(f"/sheets/{sid}").get_data(as_text=True)
+
+
 @pytest.mark.parametrize("statement, table", [
     ("INSERT INTO sheets (a) VALUES (1)", "sheets"),
     ('UPDATE "sheet_rows" SET a=1', "sheet_rows"),
     ("DELETE FROM steps WHERE id = 1", "steps"),
     ("INSERT OR REPLACE INTO x(a) VALUES (1)", "x"),
+    ('INSERT INTO "user_sessions"(id) VALUES (1)', "user_sessions"),
     ("  update user_sessions set last_seen_at = 1", "user_sessions"),
+    ("-- why\n/* and how */ UPDATE sheets SET a = 1", "sheets"),
+    ("WITH t AS (SELECT 1) UPDATE sheets SET a = 1", ""),
+    ("TRUNCATE sheets", ""),
+    ("ALTER TABLE sheets ADD COLUMN b INT", ""),
     ("SELECT * FROM sheets", None),
+    ("SELECT * FROM sheets FOR UPDATE", None),
     ("WITH t AS (SELECT 1) SELECT * FROM t", None),
     ("PRAGMA foreign_keys=ON", None),
+    ("SAVEPOINT sa_savepoint_1", None),
 ])
 def test_the_written_table_is_read_from_the_statement(statement, table):
     assert dataversion._table_of(statement) == table

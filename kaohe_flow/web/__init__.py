@@ -34,6 +34,9 @@ def signer_name(signature) -> str:
 
 def init_app(app):
     """Template helpers, the login manager and error pages that speak Chinese."""
+    from . import pagecache
+
+    pagecache.init_app(app)  # its version is read before anything else of the request
     login_manager.login_view = "web.login"
     login_manager.login_message = "请先登录"
     login_manager.login_message_category = "info"

@@ -21,7 +21,7 @@ from collections import OrderedDict
 from functools import wraps
 from threading import Lock
 
-from flask import Response, current_app, make_response, request, session
+from flask import Response, current_app, g, make_response, request, session
 from flask_login import current_user
 
 from .. import dataversion
@@ -83,8 +83,28 @@ def forget_all() -> None:
         pass
 
 
-def _key():
-    """What a kept page must match, or None when this request must be drawn afresh."""
+def _wanted() -> bool:
+    """Whether this request is a GET of a kept page, with keeping on."""
+    if request.method != "GET" or not current_app.config.get("PAGE_CACHE", True):
+        return False
+    view = current_app.view_functions.get(request.endpoint)
+    return bool(getattr(view, "kept_page", False))  # functools.wraps carries it up the decorators
+
+
+def note_epoch() -> None:
+    """First thing in a request for a kept page (before the user is loaded): the data version and
+    the minute. Everything the page is then drawn from is at least as new, so a page is never
+    kept under a version newer than what it shows (a write committed while it is drawn)."""
+    if _wanted():
+        g.kept_page_epoch = (dataversion.current(), utcnow().replace(second=0, microsecond=0))
+
+
+def init_app(app) -> None:
+    app.before_request_funcs.setdefault(None, []).insert(0, note_epoch)
+
+
+def _browser():
+    """The reader's part of the key, or None when this request must be drawn afresh."""
     if not current_user.is_authenticated or "_flashes" in session:
         return None
     csrf = session.get("csrf_token")
@@ -92,8 +112,7 @@ def _key():
     if not csrf or not sid:
         return None  # not yet: the page's forms start the session's token as they are drawn
     browser = hashlib.sha256(f"{sid}\0{csrf}".encode()).hexdigest()
-    epoch = (dataversion.current(), utcnow().replace(second=0, microsecond=0))
-    return (request.endpoint, request.full_path, current_user.get_id(), browser), epoch
+    return request.endpoint, request.full_path, current_user.get_id(), browser
 
 
 def kept(view):
@@ -101,24 +120,27 @@ def kept(view):
 
     @wraps(view)
     def wrapper(*args, **kwargs):
-        if not current_app.config.get("PAGE_CACHE", True) or request.method != "GET":
+        epoch = g.get("kept_page_epoch")
+        if epoch is None or not _wanted():
             return view(*args, **kwargs)
         flashed = "_flashes" in session  # a page drawn for a message shows it once: never kept
-        found = _key()
-        if found is not None:
+        key = _browser()
+        if key is not None:
             with _lock:
-                held = _store().get(*found)
+                held = _store().get(key, epoch)
             if held is not None:
                 return Response(held[0], status=200, headers=held[1])
         response = make_response(view(*args, **kwargs))
-        # The key again: the first page of a session starts its CSRF token while it is drawn.
-        found = _key()
-        if (found is not None and not flashed and response.status_code == 200 and response.mimetype == "text/html"
-                and not response.direct_passthrough and "Set-Cookie" not in response.headers):
+        # The reader's key again (the first page of a session starts its CSRF token while it is
+        # drawn); the epoch stays the one read before anything else.
+        key = _browser()
+        if (key is not None and not flashed and response.status_code == 200 and response.mimetype == "text/html"
+                and not response.direct_passthrough):
             body = response.get_data()
             if len(body) <= MAX_BYTES:
                 with _lock:
-                    _store().put(*found, body, list(response.headers.items()))
+                    _store().put(key, epoch, body, list(response.headers.items()))
         return response
 
+    wrapper.kept_page = True
     return wrapper

@@ -42,6 +42,7 @@ from .audit.models import HistoryEntry
 from .extensions import db
 from .ledger.models import DeductionRecord
 from .org import chart
+from .org import snapshot as org_snapshot
 from .org.models import Unit, User, YearUnit
 from .org.service import DEMO_PASSWORD, load_demo
 from .scheme.loader import DATA_DIR, data_files, read_yaml, seed_all
@@ -437,6 +438,7 @@ class _District:
         db.session.flush()
         for cached in ("_schemes", "_scheme_views", "_info_years"):
             g.pop(cached, None)
+        org_snapshot.bump(db.session)  # the charts were written in bulk: no flush saw them
         chart.forget()
         self.schemes = {}
         for year in self.years:

@@ -19,8 +19,6 @@ system signs in for one as a person signs in for a page) and the security log (a
 """
 import re
 
-import sqlalchemy as sa
-from flask import g
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -110,14 +108,8 @@ def _no_table(exc: Exception) -> bool:
 
 
 def current() -> int:
-    """The data version as the database has it, asked once per request (a Core statement on the
-    request's connection: this is most of what a kept page costs)."""
-    if "_data_version" not in g:
-        from .extensions import db
-        from .scheme.models import CacheVersion
+    """The data version as the database has it: read once per request, in the same statement as
+    the scheme's and the org chart's (`scheme.snapshot.versions`)."""
+    from .scheme import snapshot
 
-        table = CacheVersion.__table__
-        found = db.session.connection().execute(
-            sa.select(table.c.version).where(table.c.name == NAME)).scalar()
-        g._data_version = found or 0
-    return g._data_version
+    return snapshot.versions().get(NAME, 0)

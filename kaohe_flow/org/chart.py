@@ -1,72 +1,48 @@
 """Each year's org chart (附件1): which units a year assesses, their names and aliases that
 year, the gate unit that reviews each sheet and the leader who supervises each unit.
 
-Read once per request (`chart(year)`); every answer about a sheet's gate or leader asks the
-sheet's own year, so a change to 2019's chart never moves a 2018 sheet.
+For reading, this process's snapshot (`snapshot.chart_view`: plain frozen `Place`s, read once per
+process and version, shared across requests); writers that change a place or hang ORM rows on a
+unit load the rows themselves (`chart_rows`). Every answer about a sheet's gate or leader asks
+the sheet's own year, so a change to 2019's chart never moves a 2018 sheet.
 """
 from flask import g
 
 from ..extensions import db
-from .models import Unit, YearUnit
+from .models import User, YearUnit
+from .snapshot import Place, UnitRef, chart_view, forget_request, years_view
 
 
-def chart(year: int) -> dict[int, YearUnit]:
-    """unit id → that unit's place in the year's chart, in the chart's order."""
+def chart(year: int) -> dict[int, Place]:
+    """unit id → that unit's place in the year's chart, in the chart's order (frozen values)."""
+    return chart_view(year)
+
+
+def chart_rows(year: int) -> dict[int, YearUnit]:
+    """unit id → the ORM row of the unit's place, in the chart's order: for the admin's pages and
+    the writers that change a place or hang a record on its unit (read once per request)."""
     cache = g.setdefault("_org_charts", {})
     if year not in cache:
-        rows = db.session.scalars(db.select(YearUnit).filter_by(year=year).order_by(YearUnit.position))
+        rows = db.session.scalars(db.select(YearUnit).filter_by(year=year)
+                                  .order_by(YearUnit.position, YearUnit.unit_id))
         cache[year] = {row.unit_id: row for row in rows}
     return cache[year]
 
 
 def forget() -> None:
-    """Drop this request's cached charts (after a change to one)."""
-    g.pop("_org_charts", None)
-    g.pop("_org_places", None)
-    g.pop("_org_places_asked", None)
+    """Drop this request's charts and rows (after a change to one)."""
     g.pop("_units_by_name", None)
+    forget_request()
 
 
-#: A request that asks about more units than this, one by one, reads the whole chart at once; one
-#: that asks about a record's unit and its gate reads only those rows — a district's chart has a
-#: thousand, and a sheet page or a signature needs one or two (issue 11).
-FEW_PLACES = 3
-#: A list primes the places of its records' units in one statement, up to this many.
-PRIME_AT_MOST = 500
-
-
-def place(year: int, unit_id: int) -> YearUnit | None:
-    charts = g.get("_org_charts")
-    if charts is not None and year in charts:
-        return charts[year].get(unit_id)
-    few = g.setdefault("_org_places", {})
-    key = (year, unit_id)
-    if key not in few:
-        asked = g.setdefault("_org_places_asked", {})
-        if asked.get(year, 0) >= FEW_PLACES:
-            return chart(year).get(unit_id)
-        asked[year] = asked.get(year, 0) + 1
-        few[key] = db.session.scalar(db.select(YearUnit).filter_by(year=year, unit_id=unit_id))
-    return few[key]
+def place(year: int, unit_id: int) -> Place | None:
+    return chart(year).get(unit_id)
 
 
 def prime(year: int, unit_ids) -> None:
-    """Read the places of these units in one statement (a list's records), so that a list costs
-    the same statements for two units as for a thousand."""
-    charts = g.get("_org_charts")
-    if charts is not None and year in charts:
-        return
-    few = g.setdefault("_org_places", {})
-    wanted = {u for u in unit_ids if (year, u) not in few}
-    if not wanted:
-        return
-    if len(wanted) > PRIME_AT_MOST:
-        chart(year)
-        return
-    found = {row.unit_id: row for row in db.session.scalars(
-        db.select(YearUnit).where(YearUnit.year == year, YearUnit.unit_id.in_(wanted)))}
-    for unit_id in wanted:
-        few[(year, unit_id)] = found.get(unit_id)
+    """Have the year's chart at hand for a list's records: with the chart held per process this
+    reads nothing once warm, and at most the year's chart once (one statement)."""
+    chart(year)
 
 
 def gate_of(year: int, unit_id: int) -> int | None:
@@ -76,19 +52,28 @@ def gate_of(year: int, unit_id: int) -> int | None:
 
 
 def leader_of(year: int, unit_id: int):
-    """The leader who supervises the unit in `year` (a User), if any."""
+    """The leader who supervises the unit in `year`, if any, as the chart shows one (`id`,
+    `username`, `name`, `active`); `leader_user` for the account itself."""
     row = place(year, unit_id)
     return row.leader if row is not None else None
 
 
-def units_of(year: int) -> list[Unit]:
-    """The units the year assesses, in the chart's order."""
+def leader_user(year: int, unit_id: int) -> User | None:
+    """The `User` who supervises the unit in `year`, loaded by id (the session's own copy when it
+    has one): for one record, never once per row of a list."""
+    row = place(year, unit_id)
+    return db.session.get(User, row.leader_id) if row is not None and row.leader_id is not None else None
+
+
+def units_of(year: int) -> list[UnitRef]:
+    """The units the year assesses, in the chart's order (frozen values: `id`, `code`, `name`,
+    `position`, `aliases`)."""
     return [row.unit for row in chart(year).values()]
 
 
 def chart_years() -> list[int]:
     """Every year that has an org chart, oldest first."""
-    return list(db.session.scalars(db.select(YearUnit.year).distinct().order_by(YearUnit.year)))
+    return list(years_view())
 
 
 def default_year() -> int | None:

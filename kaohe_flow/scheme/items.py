@@ -48,7 +48,7 @@ def update_item(user, year: int, code: str, payload) -> SchemeItem:
     if unknown:
         raise Invalid(f"不能修改：{'、'.join(sorted(unknown))}", "invalid_scheme")
     before = item_values(item)
-    units = {p.unit.code: p.unit for p in chart.chart(year).values()}
+    units = {p.unit.code: p.unit for p in chart.chart_rows(year).values()}  # ORM units: offices hang on them
     if "name" in payload:
         old_name = item.name
         item.name = _scheme_text(payload["name"], "项目名称", MAX_NAME)

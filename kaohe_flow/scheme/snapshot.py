@@ -138,12 +138,23 @@ def freeze(scheme: Scheme) -> SchemeView:
     )
 
 
+#: Where a request keeps the versions it read (`versions`).
+VERSIONS_KEY = "_cache_versions"
+
+
+def versions() -> dict[str, int]:
+    """Every held kind's version as the database has it (the scheme's, the org chart's), asked
+    in one statement once per request."""
+    if VERSIONS_KEY not in g:
+        # Set after the read: it may autoflush a change, whose bump drops what this request held.
+        found = dict(db.session.execute(sa.select(CacheVersion.name, CacheVersion.version)).all())
+        setattr(g, VERSIONS_KEY, found)
+    return getattr(g, VERSIONS_KEY)
+
+
 def current_version() -> int:
     """The scheme's version as the database has it, asked once per request."""
-    if "_scheme_version" not in g:
-        found = db.session.scalar(sa.select(CacheVersion.version).where(CacheVersion.name == NAME))
-        g._scheme_version = found or 0
-    return g._scheme_version
+    return versions().get(NAME, 0)
 
 
 def _store() -> dict:
@@ -184,16 +195,20 @@ def scheme_view(year: int) -> SchemeView | None:
 
 
 def forget_all() -> None:
-    """Drop this process's snapshots (tests restore a database under the same versions)."""
+    """Drop this process's snapshots, the org chart's too (tests restore a database under the
+    same versions)."""
+    from ..org import snapshot as org_snapshot
+
     try:
         _store().clear()
     except RuntimeError:  # outside an app
         pass
-    for key in ("_scheme_views", "_scheme_version"):
+    for key in ("_scheme_views", VERSIONS_KEY):
         try:
             g.pop(key, None)
         except RuntimeError:
             pass
+    org_snapshot.forget_all()
 
 
 # ------------------------------------------------------------------ the version every change bumps
@@ -215,7 +230,7 @@ def bump(session: Session) -> None:
     if done.rowcount == 0:
         conn.execute(table.insert().values(name=NAME, version=1))
     session.info["kaohe_scheme_changed"] = True
-    for key in ("_scheme_views", "_scheme_version"):  # what this request read before the change
+    for key in ("_scheme_views", VERSIONS_KEY):  # what this request read before the change
         g.pop(key, None)
 
 
@@ -235,5 +250,5 @@ def _committed(session):
 @event.listens_for(Session, "after_rollback")
 def _rolled_back(session):
     if session.info.pop("kaohe_scheme_changed", None) and has_app_context():
-        for key in ("_scheme_views", "_scheme_version"):  # what this request read of the change
+        for key in ("_scheme_views", VERSIONS_KEY):  # what this request read of the change
             g.pop(key, None)

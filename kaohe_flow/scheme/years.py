@@ -72,8 +72,9 @@ def list_years() -> list[dict]:
              "total": fmt_points(totals[y]) if y in totals else None} for y in sorted(years)]
 
 
-def org_of(year: int | None) -> tuple[int, list[YearUnit]]:
-    """The org chart `GET /api/v1/units` answers: the year's, or without one the latest opened."""
+def org_of(year: int | None) -> tuple[int, list]:
+    """The org chart `GET /api/v1/units` answers: the year's, or without one the latest opened
+    (the held chart's frozen places)."""
     if year is None:
         year = chart.default_year()
         if year is None:
@@ -84,7 +85,8 @@ def org_of(year: int | None) -> tuple[int, list[YearUnit]]:
 
 
 def place_of(year: int, code: str) -> YearUnit:
-    found = next((p for p in chart.chart(year).values() if p.unit.code == code), None)
+    """The unit's ORM row in the year's chart, for the admin's unit page and its change."""
+    found = next((p for p in chart.chart_rows(year).values() if p.unit.code == code), None)
     if found is None:
         raise NotFound(f"{year}年度没有代码为 {code} 的单位", "no_such_unit")
     return found
@@ -111,7 +113,7 @@ def open_problems(year: int) -> list[str]:
     added, total = scheme_total_check(scheme)
     if added != total:
         problems.append(f"各考核项目标准分值合计 {fmt_points(added)} 分，与方案总分 {fmt_points(total)} 分不符")
-    for place in chart.chart(year).values():
+    for place in chart.chart_rows(year).values():  # a leader's roles: the account itself
         if place.gate_unit_id is None:
             problems.append(f"{place.name}没有扎口科室")
         if place.leader_id is None:
@@ -178,7 +180,7 @@ def create_year(user, payload) -> dict:
         raise Invalid(f"{source}年度没有考核方案，不能作为模板", "unknown_year")
     from ..trackers.info_quotas import copy_quotas
 
-    places = list(chart.chart(source).values())
+    places = list(chart.chart_rows(source).values())
     try:
         with db.session.no_autoflush:  # one flush below: a clash is the year_exists race, not a 500
             for place in places:
@@ -258,7 +260,7 @@ def update_unit(user, year: int, code: str, payload) -> YearUnit:
     if unknown:
         raise Invalid(f"不能修改：{'、'.join(sorted(unknown))}（可改 name、aliases、gate_unit、leader）", "invalid_org")
     before = unit_values(place)
-    places = chart.chart(year)
+    places = chart.chart_rows(year)  # the same rows as `place`: the names are checked together
     by_code = {p.unit.code: p for p in places.values()}
     if "name" in payload:
         place.name = _text(payload["name"], "单位名称")

@@ -247,7 +247,8 @@ def create_drafts(year: int) -> int:
     scheme = scheme_for(year)
     have = set(db.session.scalars(db.select(Sheet.unit_id).filter_by(year=year)))
     created = 0
-    for unit in chart.units_of(year):
+    for place in chart.chart_rows(year).values():  # ORM units: each new sheet hangs on one
+        unit = place.unit
         if unit.id in have:
             continue
         sheet = Sheet(unit=unit, year=year, state="draft", key_deduction=ZERO, key_deduction_reason="")

@@ -155,3 +155,26 @@ def test_an_admin_change_to_the_scheme_on_one_server_shows_at_once_on_the_other(
                      headers=auth)
     assert r.status_code == 200
     assert names(b)[code] == "两台服务器都看到的名称"
+
+
+def test_a_page_kept_on_one_server_is_drawn_again_after_a_write_on_the_other(two_servers):
+    """Each server keeps the busiest pages (web.pagecache) while the data version stands; a
+    write through the other server moves it on in the database both share."""
+    (a, b), _redis = two_servers
+    browser = requests.Session()
+    form = browser.get(a + "/login").text
+    r = browser.post(a + "/login", data={"username": "bgs", "password": "demo12345", "csrf_token": _csrf(form)},
+                     allow_redirects=False)
+    assert r.status_code == 302
+    token = requests.post(a + "/api/v1/tokens", json={"username": "bgs.staff", "password": "demo12345"}).json()["token"]
+    auth = {"Authorization": "Bearer " + token}
+    sheets = requests.get(a + f"/api/v1/sheets?year={YEAR}", headers=auth).json()["items"]
+    sid = next(s["id"] for s in sheets if s["unit"] == "bgs")
+    for _ in range(3):  # drawn, then kept by B
+        page = browser.get(b + f"/sheets/{sid}").text
+    assert "两台服务器之间的说明" not in page
+    version = requests.get(a + f"/api/v1/sheets/{sid}", headers=auth).json()["version"]
+    r = requests.put(a + f"/api/v1/sheets/{sid}/items/team", headers=auth,
+                     json={"version": version, "self_score": "2", "self_reason": "两台服务器之间的说明"})
+    assert r.status_code == 200
+    assert "两台服务器之间的说明" in browser.get(b + f"/sheets/{sid}").text

@@ -146,10 +146,19 @@ def versions() -> dict[str, int]:
     """Every held kind's version as the database has it (the scheme's, the org chart's), asked
     in one statement once per request."""
     if VERSIONS_KEY not in g:
-        # Set after the read: it may autoflush a change, whose bump drops what this request held.
-        found = dict(db.session.execute(sa.select(CacheVersion.name, CacheVersion.version)).all())
+        session = db.session()
+        # Pending changes first, as an ORM query would autoflush them: a change to the scheme or
+        # the chart bumps its version in the flush, and drops what this request held.
+        if session.new or session.deleted or session.dirty:
+            session.flush()
+        # A Core statement on the session's connection (its transaction): every request asks it,
+        # and the ORM's machinery for it cost as much as the session's own lookup.
+        found = dict(session.connection().execute(_VERSIONS).all())
         setattr(g, VERSIONS_KEY, found)
     return getattr(g, VERSIONS_KEY)
+
+
+_VERSIONS = sa.select(CacheVersion.__table__.c.name, CacheVersion.__table__.c.version)
 
 
 def current_version() -> int:

@@ -206,3 +206,29 @@ class _counted:
 
     def __exit__(self, *exc):
         event.remove(db.engine, "before_cursor_execute", self._note)
+
+
+def test_a_change_flushed_by_the_charts_own_read_and_rolled_back_is_never_held(app):
+    """A place changed but not yet flushed, read while this process holds no chart at the
+    version: the read shows the transaction its own change, and nobody else ever sees it."""
+    with app.test_request_context():
+        bgs = db.session.scalar(sa.select(Unit.id).filter_by(code="bgs"))
+        held = chart.place(YEAR, bgs).name
+    with app.test_request_context():
+        scheme_snapshot.versions()  # every request asks the versions first
+        snapshot._store().clear()  # as after any change elsewhere
+        db.session.get(YearUnit, (YEAR, bgs)).name = "回滚掉的名称"  # pending, not flushed
+        assert chart.place(YEAR, bgs).name == "回滚掉的名称"
+        db.session.rollback()
+    with app.test_request_context():
+        assert chart.place(YEAR, bgs).name == held
+
+
+def test_the_versions_are_read_without_flushing_inside_no_autoflush(app):
+    with app.test_request_context():
+        leader = db.session.scalar(sa.select(User).filter_by(username="leader1"))
+        with db.session.no_autoflush:
+            leader.name = "未保存的名字"
+            scheme_snapshot.versions()
+            assert leader in db.session.dirty
+        db.session.rollback()

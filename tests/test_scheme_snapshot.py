@@ -149,3 +149,16 @@ def test_after_a_rollback_the_same_request_reads_the_stored_scheme_again(app):
         assert snapshot.scheme_view(YEAR).item(code).name == "回滚的名称"
         db.session.rollback()
         assert snapshot.scheme_view(YEAR).item(code).name == stored
+
+
+def test_a_change_flushed_by_the_schemes_own_read_and_rolled_back_is_never_held(app):
+    with app.test_request_context():
+        before = snapshot.scheme_view(YEAR).items[0].name
+    with app.test_request_context():
+        snapshot.versions()  # every request asks the versions first
+        snapshot._store().clear()  # as after any change elsewhere
+        _items()[0].name = "回滚掉的项目名"  # pending, not flushed
+        assert snapshot.scheme_view(YEAR).items[0].name == "回滚掉的项目名"
+        db.session.rollback()
+    with app.test_request_context():
+        assert snapshot.scheme_view(YEAR).items[0].name == before

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, aliased
 
 from ..extensions import db
 from ..scheme.models import CacheVersion
-from ..scheme.snapshot import VERSIONS_KEY, versions
+from ..scheme.snapshot import VERSIONS_KEY, flush_pending, versions
 from .models import Unit, User, YearUnit
 
 NAME = "org"
@@ -121,6 +121,7 @@ def _held(key, read):
     may still roll back)."""
     session = db.session()
     version = current_version()  # first the version, then the rows: never older than it says
+    flush_pending(session)  # a change not yet flushed marks this transaction, as a query would
     if session.info.get(CHANGED):
         return read(session)
     store = _store()
@@ -128,6 +129,8 @@ def _held(key, read):
     if held is not None and held[0] == version:
         return held[1]
     value = read(session)
+    if session.info.get(CHANGED):  # the read's own autoflush changed the chart: never shared
+        return value
     with _lock:
         store[key] = (version, value)
     return value

@@ -133,7 +133,9 @@ def ranking(user, year: int, *, with_rows: bool = True) -> list[RankRow]:
         by_id = {r.sheet.id: r for r in year_rows(year)}
         rows = []
         for sheet, sheet_facts in queries.list_visible(user, year):
-            row = by_id[sheet.id]
+            row = by_id.get(sheet.id)
+            if row is None:  # a sheet opened between the two statements: in the next workbook
+                continue
             row.sheet, row.facts = sheet, sheet_facts
             rows.append(row)
     else:

@@ -138,6 +138,13 @@ def freeze(scheme: Scheme) -> SchemeView:
     )
 
 
+def flush_pending(session) -> None:
+    """Flush what the session holds unflushed, as an ORM query would (not inside `no_autoflush`):
+    a change to the scheme or the chart then bumps its version and marks the transaction."""
+    if session.autoflush and (session.new or session.deleted or session.dirty):
+        session.flush()
+
+
 #: Where a request keeps the versions it read (`versions`).
 VERSIONS_KEY = "_cache_versions"
 
@@ -149,8 +156,7 @@ def versions() -> dict[str, int]:
         session = db.session()
         # Pending changes first, as an ORM query would autoflush them: a change to the scheme or
         # the chart bumps its version in the flush, and drops what this request held.
-        if session.new or session.deleted or session.dirty:
-            session.flush()
+        flush_pending(session)
         # A Core statement on the session's connection (its transaction): every request asks it,
         # and the ORM's machinery for it cost as much as the session's own lookup.
         found = dict(session.connection().execute(_VERSIONS).all())
@@ -185,6 +191,7 @@ def scheme_view(year: int) -> SchemeView | None:
         return cache[year]
     session = db.session()
     version = current_version()  # first the version, then the rows: never older than it says
+    flush_pending(session)  # a change not yet flushed marks this transaction, as a query would
     if session.info.get("kaohe_scheme_changed"):
         # This transaction changed the scheme (perhaps flushed by the question above): read what
         # it sees, but keep it to this request — it may still roll back.
@@ -196,7 +203,8 @@ def scheme_view(year: int) -> SchemeView | None:
         view = held[1]
     else:
         view = _read(session, year)
-        if view is not None:
+        # Shared only if the read's own autoflush did not change the scheme (it may roll back).
+        if view is not None and not session.info.get("kaohe_scheme_changed"):
             with _lock:
                 store[year] = (version, view)
     cache[year] = view

@@ -7,8 +7,9 @@ and given again to the same browser session for the same address while:
 
 - the data version (`kaohe_flow.dataversion`) is the one it was drawn under: any committed write to
   any record, by any process, moves it on — so a page is never older than the database;
-- it is the same minute of the bureau's clock: deadlines, 逾期 and the OA report "as of now" read
-  the clock, and a minute is as fine as they go;
+- it is the same span of `PAGE_CACHE_SECONDS` (10) on the clock: deadlines, 逾期 and the OA
+  report "as of now" read the clock (a minute is as fine as they go), and a write made outside the
+  app (psql, another program: no engine of ours sees it) shows within that span;
 - the session is the same one (the page's forms carry its CSRF token), and it has no message
   waiting to be shown (a flash is shown once, by a page drawn for it).
 
@@ -36,7 +37,7 @@ _lock = Lock()
 
 
 class _Store:
-    """The kept pages of one data version and minute (older ones can never be shown again, so
+    """The kept pages of one data version and span of the clock (older ones can never be shown again, so
     they are dropped as soon as a newer request is seen), least recently used first."""
 
     def __init__(self):
@@ -93,10 +94,11 @@ def _wanted() -> bool:
 
 def note_epoch() -> None:
     """First thing in a request for a kept page (before the user is loaded): the data version and
-    the minute. Everything the page is then drawn from is at least as new, so a page is never
+    the span of the clock. Everything the page is then drawn from is at least as new, so a page is never
     kept under a version newer than what it shows (a write committed while it is drawn)."""
     if _wanted():
-        g.kept_page_epoch = (dataversion.current(), utcnow().replace(second=0, microsecond=0))
+        span = max(1, int(current_app.config.get("PAGE_CACHE_SECONDS", 10)))
+        g.kept_page_epoch = (dataversion.current(), int(utcnow().timestamp()) // span)
 
 
 def init_app(app) -> None:

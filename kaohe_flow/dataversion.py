@@ -15,7 +15,10 @@ while the commit runs.
 
 Not counted, because no page a process keeps shows them and they come with reading: a page
 session's bookkeeping (`user_sessions.last_seen_at`, once a minute), the API's tokens (the OA
-system signs in for one as a person signs in for a page) and the security log (a sign-in, a refusal). A page drawn from those must not be kept.
+system signs in for one as a person signs in for a page), the security log (a sign-in, a refusal)
+and a background job's own row (its progress as it moves: only the job's page shows it, and that
+page is never kept; what a job writes to the records counts). A page drawn from those must not be
+kept.
 """
 import re
 
@@ -24,7 +27,7 @@ from sqlalchemy.engine import Engine
 
 NAME = "data"
 #: Tables whose writes do not move the version (see above).
-NOT_COUNTED = frozenset({"user_sessions", "api_tokens", "security_events", "cache_versions"})
+NOT_COUNTED = frozenset({"user_sessions", "api_tokens", "security_events", "jobs", "cache_versions"})
 _WROTE = "kaohe_data_written"
 #: Statements that never write. Anything else counts as a write (DDL, MERGE, TRUNCATE, a
 #: `WITH … UPDATE`): a spurious bump costs a page drawn again, a missed one a stale page.

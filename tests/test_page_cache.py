@@ -122,6 +122,14 @@ def test_a_rolled_back_write_and_a_sessions_bookkeeping_do_not_move_the_version(
     assert _version(app) == before
 
 
+def test_a_background_jobs_progress_does_not_drop_the_kept_pages(app):
+    before = _version(app)
+    with app.app_context():  # as jobs.service.Reporter writes it while a workbook is made
+        db.session.execute(sa.text("UPDATE jobs SET progress = 50 WHERE id = -1"))
+        db.session.commit()
+    assert _version(app) == before
+
+
 def test_one_readers_page_is_never_given_to_another(app):
     sid = _sheet_of(app)
     bgs, director = _signed_in(app, "bgs"), _signed_in(app, "director")

@@ -65,7 +65,7 @@ def load_config(instance_path: Path) -> dict:
         "JOB_TIMEOUT": int(os.environ.get("JOB_TIMEOUT") or "1800"),
         "JOB_RETRIES": int(os.environ.get("JOB_RETRIES") or "3"),
         "JOB_INLINE_WAIT": int(os.environ.get("JOB_INLINE_WAIT") or "5"),  # seconds
-        # Busy pages kept per process while the data version stands (kaohe_flow/web/pagecache.py).
+        # Busy pages kept per process while the data version stands (kaohe_flow/pagecache.py).
         "PAGE_CACHE": os.environ.get("PAGE_CACHE", "on").lower() not in ("0", "false", "no", "off"),
         # ...and for at most this many seconds (the clock, and writes made outside the app).
         "PAGE_CACHE_SECONDS": int(os.environ.get("PAGE_CACHE_SECONDS") or "10"),

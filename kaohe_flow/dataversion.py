@@ -1,6 +1,6 @@
 """One number that moves on with every committed change to the records (issue 11, lean reads).
 
-A page a process keeps (`web.pagecache`) is good for as long as nothing it was drawn from has
+A page a process keeps (`kaohe_flow.pagecache`) is good for as long as nothing it was drawn from has
 changed. Rather than list, page by page, which tables feed it — a sheet page reads the sheet, its
 rows, signatures, history, deductions, bonus, deadlines, the org chart and the scheme — every
 transaction that writes to any table moves the row `cache_versions.data` on, in the same

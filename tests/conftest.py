@@ -115,7 +115,7 @@ def reset_process_state():
         pass
     else:
         snapshot.forget_all()
-    from kaohe_flow.web import pagecache
+    from kaohe_flow import pagecache
 
     pagecache.forget_all()  # pages kept under a data version the restore may hand out again
     try:

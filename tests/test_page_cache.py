@@ -14,7 +14,7 @@ from kaohe_flow import dataversion
 from kaohe_flow.extensions import db
 from kaohe_flow.org.models import Unit
 from kaohe_flow.sheets.models import Sheet, SheetRow
-from kaohe_flow.web import pagecache
+from kaohe_flow import pagecache
 
 PASSWORD = "demo12345"
 
@@ -276,3 +276,42 @@ def test_a_write_made_outside_the_app_shows_once_the_span_is_over(app, monkeypat
     later = pagecache.utcnow() + timedelta(seconds=app.config["PAGE_CACHE_SECONDS"])
     monkeypatch.setattr(pagecache, "utcnow", lambda: later)
     assert "psql 写入的说明" in client.get(f"/sheets/{sid}").get_data(as_text=True)
+
+
+# ------------------------------------------------------------------ the API's answers
+
+
+def test_an_api_answer_given_again_reads_only_the_token_and_the_versions(app, api):
+    sid = _sheet_of(app)
+    first = api.as_("bgs").get(f"/api/v1/sheets/{sid}")
+    again, seen = _statements(app, lambda: api.as_("bgs").get(f"/api/v1/sheets/{sid}"))
+    assert again.status_code == 200 and again.get_json() == first.get_json()
+    assert again.content_type == first.content_type
+    assert not [s for s in seen if "FROM sheets" in s or "FROM sheet_rows" in s], seen
+    assert len(seen) <= 3, seen
+
+
+def test_a_write_shows_on_the_next_api_answer(app, api):
+    sid = _sheet_of(app)
+    api.as_("bgs").get(f"/api/v1/sheets/{sid}")
+    version = api.as_("bgs.staff").get(f"/api/v1/sheets/{sid}").get_json()["version"]
+    r = api.as_("bgs.staff").put(f"/api/v1/sheets/{sid}/items/team",
+                                 json={"version": version, "self_score": "2", "self_reason": "接口写入的说明"})
+    assert r.status_code == 200, r.get_json()
+    row = next(row for row in api.as_("bgs").get(f"/api/v1/sheets/{sid}").get_json()["items"] if row["code"] == "team")
+    assert row["self_reason"] == "接口写入的说明"
+    _note_on_a_row(app, sid, "直接写入的说明", raw=True)
+    rows = api.as_("bgs").get(f"/api/v1/sheets/{sid}").get_json()["items"]
+    assert "直接写入的说明" in [row["self_reason"] for row in rows]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/sheets/{sid}", "/api/v1/inbox", f"/api/v1/ranking?year={YEAR}",
+                                  f"/api/v1/sheets?year={YEAR}", f"/api/v1/years/{YEAR}/progress"])
+def test_each_caller_is_given_their_own_api_answer(app, api, path):
+    path = path.format(sid=_sheet_of(app))
+    callers = ("bgs", "rjk", "director", "leader1")
+    kept = {who: api.as_(who).get(path) for who in callers for _ in range(2)}  # drawn, then given again
+    app.config["PAGE_CACHE"] = False
+    for who in callers:
+        drawn = api.as_(who).get(path)
+        assert (kept[who].status_code, kept[who].get_json()) == (drawn.status_code, drawn.get_json()), who

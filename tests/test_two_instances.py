@@ -158,7 +158,7 @@ def test_an_admin_change_to_the_scheme_on_one_server_shows_at_once_on_the_other(
 
 
 def test_a_page_kept_on_one_server_is_drawn_again_after_a_write_on_the_other(two_servers):
-    """Each server keeps the busiest pages (web.pagecache) while the data version stands; a
+    """Each server keeps the busiest pages (kaohe_flow.pagecache) while the data version stands; a
     write through the other server moves it on in the database both share."""
     (a, b), _redis = two_servers
     browser = requests.Session()

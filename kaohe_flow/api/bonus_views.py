@@ -12,6 +12,7 @@ from ..timeutil import parse_int
 from . import body, bp
 from .serialize import attachment_json, bonus_json, changes_json, history_json
 from .views import _year_arg
+from ..pagecache import kept
 
 
 def _optional_version(raw):
@@ -28,6 +29,7 @@ def _response(application_id: int, status: int = 200):
 
 
 @bp.get("/bonus-applications")
+@kept
 def bonus_list():
     found = bonus_queries.list_visible(g.api_user, _year_arg())
     return jsonify({"items": [bonus_json(bonus_queries.view(g.api_user, a, f)) for a, f in found]})

@@ -9,6 +9,7 @@ from ..trackers import info_report as reports
 from ..trackers.imports import RowErrors
 from . import body, bp
 from .views import unit_arg
+from ..pagecache import kept
 
 
 @bp.errorhandler(RowErrors)
@@ -89,5 +90,6 @@ def info_import():
 
 
 @bp.get("/info-report")
+@kept
 def info_report():
     return jsonify(report_json(reports.report(g.api_user, _required_year())))

@@ -10,9 +10,11 @@ from . import body, bp
 from .bonus_views import _optional_version
 from .serialize import attachment_json, deduction_json, history_json
 from .views import _year_arg, unit_arg
+from ..pagecache import kept
 
 
 @bp.get("/deductions")
+@kept
 def deduction_list():
     unit_id = unit_arg()
     records = ledger_queries.listed_records(g.api_user, _year_arg(), unit_id)

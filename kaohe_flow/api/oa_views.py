@@ -9,6 +9,7 @@ from ..trackers.oa_models import OaDocument
 from . import body, bp
 from .serialize import history_json
 from .views import _year_arg
+from ..pagecache import kept
 
 
 def document_json(document: OaDocument) -> dict:
@@ -86,6 +87,7 @@ def staff_import():
 
 
 @bp.get("/oa-report")
+@kept
 def oa_report():
     year = _year_arg()
     if year is None:

@@ -7,6 +7,7 @@ from ..reports import exports
 from ..reports.ranking import ranking as rank_rows
 from ..timeutil import parse_year
 from . import bp
+from ..pagecache import kept
 
 
 def ranking_json(row) -> dict:
@@ -18,6 +19,7 @@ def ranking_json(row) -> dict:
 
 
 @bp.get("/ranking")
+@kept
 def ranking():
     year = parse_year(request.args.get("year", ""))
     if year is None:

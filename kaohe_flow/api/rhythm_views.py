@@ -4,6 +4,7 @@ from flask import g, jsonify, request
 
 from ..rhythm import batch, deadlines, progress
 from . import bp
+from ..pagecache import kept
 
 
 def _json_body():
@@ -29,5 +30,6 @@ def batch_action(action):
 
 
 @bp.get("/years/<year:year>/progress")
+@kept
 def year_progress(year):
     return jsonify(progress.progress(g.api_user, year).json())

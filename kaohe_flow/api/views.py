@@ -19,6 +19,7 @@ from . import body, bp, error_response
 from .openapi import document
 from .serialize import (changes_json, history_json, inbox_item_json, scheme_json, sheet_json, sheet_summary_json,
                         unit_json, user_json)
+from ..pagecache import kept
 
 
 def _year_arg() -> int | None:
@@ -93,6 +94,7 @@ def scheme(year):
 
 
 @bp.get("/sheets")
+@kept
 def sheet_list():
     return jsonify({"items": [sheet_summary_json(s, t) for s, t in queries.summaries(g.api_user, _year_arg())]})
 
@@ -103,6 +105,7 @@ def _sheet_response(sheet_id: int):
 
 
 @bp.get("/sheets/<id:sheet_id>")
+@kept
 def sheet_detail(sheet_id):
     return _sheet_response(sheet_id)
 
@@ -140,6 +143,7 @@ def sheet_changes(sheet_id):
 
 
 @bp.get("/inbox")
+@kept
 def inbox():
     year = _year_arg()
     # Sheets and applications together, by due date: the overdue first, no deadline last.

@@ -34,7 +34,7 @@ def signer_name(signature) -> str:
 
 def init_app(app):
     """Template helpers, the login manager and error pages that speak Chinese."""
-    from . import pagecache
+    from .. import pagecache
 
     pagecache.init_app(app)  # its version is read before anything else of the request
     login_manager.login_view = "web.login"

@@ -15,7 +15,7 @@ from ..timeutil import parse_int
 from ..workflow.machine import ACTION_LABELS
 from . import bp
 from .helpers import error_page, flash_refusal, form_version, refusals_as_pages
-from .pagecache import kept
+from ..pagecache import kept
 from .views import ACTION_DONE, _year
 
 

@@ -11,7 +11,7 @@ from ..trackers import info_report as reports
 from ..trackers.imports import RowErrors
 from . import bp
 from .paging import Page, page_of
-from .pagecache import kept
+from ..pagecache import kept
 from .views import _year
 
 FORM_FIELDS = ("unit", "title", "adopted_on", "portal", "special", "stream", "district_offices")

@@ -13,7 +13,7 @@ from ..org.queries import resolve_unit, units_by_name
 from ..timeutil import parse_int
 from . import bp, paging
 from .helpers import error_page, flash_refusal, form_version, refusals_as_pages
-from .pagecache import kept
+from ..pagecache import kept
 from .views import _year
 
 FIELDS = ("unit", "rule", "target", "count", "date", "people", "note")

@@ -15,7 +15,7 @@ from ..trackers.oa_models import KIND_LABELS
 from . import bp
 from .helpers import error_page
 from .paging import paginate
-from .pagecache import kept
+from ..pagecache import kept
 from .views import _year
 from ..timeutil import parse_int
 

@@ -11,7 +11,7 @@ from ..timeutil import parse_year
 from . import bp
 from .paging import paginate
 from .helpers import refusals_as_pages
-from .pagecache import kept
+from ..pagecache import kept
 
 
 @bp.get("/ranking")

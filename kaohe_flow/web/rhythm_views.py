@@ -11,7 +11,7 @@ from ..timeutil import local_today, parse_int
 from ..workflow.machine import STATE_LABELS, STATES
 from . import bp
 from .helpers import error_page, refusals_as_pages
-from .pagecache import kept
+from ..pagecache import kept
 
 #: What each batch action says when it went through, and the button that asks for it.
 BATCH_DONE = {"sign": "已签字", "approve": "已审核通过"}

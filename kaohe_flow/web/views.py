@@ -18,7 +18,7 @@ from ..workflow import rounds
 from . import bp
 from .paging import paginate
 from .helpers import error_page, flash_refusal, form_version, refusals_as_pages
-from .pagecache import kept
+from ..pagecache import kept
 from .forms import LoginForm
 
 ACTION_DONE = {"submit": "已提交扎口科室审核", "withdraw": "已撤回", "approve": "已审核通过，进入责任科室会签",

@@ -100,6 +100,8 @@ def test_the_api_list_says_what_the_whole_records_say(app, api, records_everywhe
 
 
 def test_the_api_list_reads_the_same_statements_for_few_records_as_for_many(app, api, count_queries):
+    app.config["PAGE_CACHE"] = False  # what drawing the answer costs, not giving a kept one
+
     def statements():
         api.as_("director").get(f"/api/v1/deductions?year={YEAR}")
         with count_queries() as n:

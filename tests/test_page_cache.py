@@ -48,6 +48,13 @@ def _note_on_a_row(app, sid, note, *, raw=False):
         db.session.commit()
 
 
+@pytest.fixture
+def still_clock(monkeypatch):
+    """The clock held still: two requests never fall on either side of a span's end."""
+    now = pagecache.utcnow()
+    monkeypatch.setattr(pagecache, "utcnow", lambda: now)
+
+
 def _statements(app, call):
     seen = []
 
@@ -64,7 +71,7 @@ def _statements(app, call):
     return response, seen
 
 
-def test_a_page_read_again_is_given_from_the_process_without_drawing_it(app):
+def test_a_page_read_again_is_given_from_the_process_without_drawing_it(app, still_clock):
     client, sid = _signed_in(app), _sheet_of(app)
     first = client.get(f"/sheets/{sid}")
     again, seen = _statements(app, lambda: client.get(f"/sheets/{sid}"))
@@ -166,7 +173,7 @@ def test_refusals_are_not_kept(app):
         assert not pagecache._store().pages
 
 
-def test_the_store_is_bounded(app, monkeypatch):
+def test_the_store_is_bounded(app, monkeypatch, still_clock):
     monkeypatch.setattr(pagecache, "MAX_PAGES", 3)
     client = _signed_in(app, "director")
     for n in range(6):
@@ -281,7 +288,7 @@ def test_a_write_made_outside_the_app_shows_once_the_span_is_over(app, monkeypat
 # ------------------------------------------------------------------ the API's answers
 
 
-def test_an_api_answer_given_again_reads_only_the_token_and_the_versions(app, api):
+def test_an_api_answer_given_again_reads_only_the_token_and_the_versions(app, api, still_clock):
     sid = _sheet_of(app)
     first = api.as_("bgs").get(f"/api/v1/sheets/{sid}")
     again, seen = _statements(app, lambda: api.as_("bgs").get(f"/api/v1/sheets/{sid}"))

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, aliased
 
 from ..extensions import db
 from ..scheme.models import CacheVersion
-from ..scheme.snapshot import VERSIONS_KEY, flush_pending, versions
+from ..scheme.snapshot import VERSIONS_KEY, UnitRef, flush_pending, versions
 from .models import Unit, User, YearUnit
 
 NAME = "org"
@@ -33,17 +33,6 @@ CHANGED = "kaohe_org_changed"
 #: `chart.chart_rows` read (a row added since would be missing from them).
 _REQUEST_KEYS = ("_org_views", "_org_years", "_org_charts")
 _lock = Lock()
-
-
-@dataclass(frozen=True)
-class UnitRef:
-    """A unit as the chart names it (what `Unit` answers, without a session)."""
-
-    id: int
-    code: str
-    name: str
-    position: int = 0
-    aliases: tuple = ()
 
 
 @dataclass(frozen=True)

@@ -28,12 +28,14 @@ _lock = Lock()
 
 @dataclass(frozen=True)
 class UnitRef:
-    """A unit as the scheme names it (an office of an item, the target office)."""
+    """A unit as a held scheme or org chart names it (what `Unit` answers, without a session):
+    an office of an item, the target office, a unit's place in a year's chart (with its aliases)."""
 
     id: int
     code: str
     name: str
     position: int = 0
+    aliases: tuple = ()
 
 
 @dataclass(frozen=True)

@@ -57,3 +57,32 @@ def test_same_statement_count_with_19_and_200_units(app, api, count_queries, she
     large = statements(app, count_queries, who, path, api if via_api else None)
     assert small == large, f"{path}: {small} statements with 19 units, {large} with 200"
     assert small < 30  # far below one statement per row (17) or per unit (19)
+
+
+def test_an_approve_costs_the_same_statements_with_19_and_200_units(app, api, count_queries, sheet_id):
+    """issue 11: a step is one unit of work of a fixed number of statements — the sheet loaded,
+    decided, moved, its history step chained, everyone now holding it told in one INSERT, and
+    the answer drawn from what was written — not one per unit, per row or per person told."""
+    from decimal import Decimal
+
+    from flow import Flow
+
+    bgs = Flow(api, sheet_id("bgs"))  # gate 人教科
+    bgs.fill_self("bgs.staff")
+    bgs.ok(bgs.act("bgs", "submit"))
+    bgs.fill_review("rjk", lose=Decimal("0.5"))
+    api.token("rjk")  # signed in before the count
+
+    def approve():
+        version = bgs.version
+        with count_queries() as n:
+            response = bgs.act("rjk", "approve", version=version)
+        assert response.status_code == 200, response.get_json()
+        return n()
+
+    small = approve()
+    bgs.ok(bgs.act("rjk", "return", comment="目标分有误", items=["targets"]))  # back at the gate
+    grow_to(app, 200)
+    large = approve()
+    assert small == large, f"an approve: {small} statements with 19 units, {large} with 200"
+    assert small <= 24  # the sheet, the decision, the move, the chain, the notifications, the answer

@@ -99,8 +99,11 @@ def sheet_list():
     return jsonify({"items": [sheet_summary_json(s, t) for s, t in queries.summaries(g.api_user, _year_arg())]})
 
 
-def _sheet_response(sheet_id: int):
-    sheet, scheme, facts = queries.get_visible(g.api_user, sheet_id)
+def _sheet_response(sheet_id: int, sheet=None):
+    """The sheet as the caller sees it; `sheet`: the record a step just committed, answered from
+    the step's own objects instead of loading it again (workflow.steps.commit keeps them)."""
+    sheet, scheme, facts = queries.get_visible(g.api_user, sheet_id) if sheet is None \
+        else queries.seen_by(g.api_user, sheet)
     return jsonify(sheet_json(queries.view(g.api_user, sheet, scheme, facts)))
 
 
@@ -124,8 +127,8 @@ def key_deduction(sheet_id):
 
 @bp.post("/sheets/<id:sheet_id>/actions/<action>")
 def sheet_action(sheet_id, action):
-    sheets.fire_action(g.api_user, sheet_id, action, body())
-    return _sheet_response(sheet_id)
+    sheet = sheets.fire_action(g.api_user, sheet_id, action, body())
+    return _sheet_response(sheet_id, sheet)
 
 
 @bp.get("/sheets/<id:sheet_id>/history")

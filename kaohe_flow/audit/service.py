@@ -47,10 +47,9 @@ KIND_OF = {"Sheet": "sheet", "BonusApplication": "bonus"}
 
 def round_steps_of(kind: str, record_id: int, username: str) -> list[HistoryEntry]:
     """The steps `username` took on a record since its last return or reopen (its current round)."""
-    last = db.session.scalar(
-        db.select(db.func.max(HistoryEntry.id)).filter_by(record_kind=kind, record_id=record_id)
-        .where(HistoryEntry.action.in_(NEW_ROUND)))
-    query = db.select(HistoryEntry).filter_by(record_kind=kind, record_id=record_id, username=username)
-    if last is not None:
-        query = query.where(HistoryEntry.id > last)
+    last = (db.select(db.func.coalesce(db.func.max(HistoryEntry.id), 0))
+            .filter_by(record_kind=kind, record_id=record_id)
+            .where(HistoryEntry.action.in_(NEW_ROUND)).scalar_subquery())
+    query = (db.select(HistoryEntry).filter_by(record_kind=kind, record_id=record_id, username=username)
+             .where(HistoryEntry.id > last))  # one statement: every write-time check asks it
     return list(db.session.scalars(query.order_by(HistoryEntry.id)))

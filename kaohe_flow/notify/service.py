@@ -11,6 +11,7 @@ occasion (unique in the table), and a key already present is skipped. A todo's o
 record, its round, its state and the action expected, so that in 会签 the offices still to sign
 are not told again each time another office signs.
 """
+import sqlalchemy as sa
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..errors import BadRequest, NotFound, stale
@@ -73,22 +74,20 @@ def label_of(record_kind: str, record) -> str:
 
 def current_round(record_kind: str, record_id: int) -> int:
     """1, then one more after every return or reopen (workflow.rounds), counted in SQL."""
+    return round_and_move(record_kind, record_id)[0]
+
+
+def round_and_move(record_kind: str, record_id: int) -> tuple[int, int | None]:
+    """(the current round, the id of the history step that moved the record into its state —
+    None before any), both from one statement: a step's notifications ask both."""
     from ..audit.models import HistoryEntry
     from ..workflow.rounds import NEW_ROUND
 
-    returns = db.session.scalar(db.select(db.func.count()).select_from(HistoryEntry).where(
-        HistoryEntry.record_kind == record_kind, HistoryEntry.record_id == record_id,
-        HistoryEntry.action.in_(NEW_ROUND)))
-    return 1 + (returns or 0)
-
-
-def last_move(record_kind: str, record_id: int) -> int | None:
-    """The id of the history step that moved the record into its state (None before any)."""
-    from ..audit.models import HistoryEntry
-
-    return db.session.scalar(db.select(db.func.max(HistoryEntry.id)).where(
-        HistoryEntry.record_kind == record_kind, HistoryEntry.record_id == record_id,
-        HistoryEntry.from_state != HistoryEntry.to_state))
+    returns, moved = db.session.execute(db.select(
+        db.func.count().filter(HistoryEntry.action.in_(NEW_ROUND)),
+        db.func.max(HistoryEntry.id).filter(HistoryEntry.from_state != HistoryEntry.to_state),
+    ).where(HistoryEntry.record_kind == record_kind, HistoryEntry.record_id == record_id)).one()
+    return 1 + (returns or 0), moved
 
 
 def _waiting_action(user, facts) -> str | None:
@@ -148,23 +147,25 @@ def _existing(keys) -> set[str]:
     return set(db.session.scalars(db.select(Notification.dedupe).where(Notification.dedupe.in_(keys))))
 
 
-def tell(batch: list[tuple[User, str, str, int, str, str]]) -> list[Notification]:
+def tell(batch: list[tuple[User, str, str, int, str, str]], *, objects: bool = True) -> list[Notification]:
     """Add the notifications of `batch` — (user, kind, record kind, record id, text, occasion) —
-    whose occasion nobody has been told yet; answers the new ones. Nothing is committed here."""
+    whose occasion nobody has been told yet; answers the new ones (`objects=False`: written with
+    one INSERT and not answered). Nothing is committed here."""
     keyed = {}
     for user, kind, record_kind, record_id, text, occasion in batch:
         key = f"{kind}:{user.id}:{occasion}"[:200]
         keyed.setdefault(key, (user, kind, record_kind, record_id, text))
     told = _existing(keyed)
-    out = []
     now = utcnow()
-    for key, (user, kind, record_kind, record_id, text) in keyed.items():
-        if key in told:
-            continue
-        note = Notification(user_id=user.id, at=now, kind=kind, record_kind=record_kind, record_id=record_id,
-                            text=text, dedupe=key)
-        db.session.add(note)
-        out.append(note)
+    rows = [dict(user_id=user.id, at=now, kind=kind, record_kind=record_kind, record_id=record_id, text=text,
+                 dedupe=key)
+            for key, (user, kind, record_kind, record_id, text) in keyed.items() if key not in told]
+    if not objects:
+        if rows:  # one INSERT for the whole batch, in the same unit of work (a step's notifications)
+            db.session.execute(sa.insert(Notification.__table__), rows)
+        return []
+    out = [Notification(**row) for row in rows]
+    db.session.add_all(out)
     return out
 
 
@@ -177,8 +178,7 @@ def _todo_text(label: str, state: str, action: str, principal, rnd: int = 1) -> 
 
 def todo_batch(record_kind: str, record, facts, skip_ids=()) -> list:
     label = label_of(record_kind, record)
-    rnd = current_round(record_kind, record.id)
-    move = last_move(record_kind, record.id)
+    rnd, move = round_and_move(record_kind, record.id)
     batch = []
     for user, action, principal in holders(record_kind, record, facts):
         if user.id in skip_ids:
@@ -245,7 +245,7 @@ def after_step(history_kind: str, record, actor, action: str, before: str, after
     if action == "return":
         batch += _returned_batch(history_kind, record, actor, before, after, comment, items)
     batch += todo_batch(history_kind, record, facts, skip_ids={getattr(actor, "id", None)})
-    tell(batch)
+    tell(batch, objects=False)
 
 
 def delegated(delegation) -> None:

@@ -74,6 +74,12 @@ def get_visible(user, sheet_id: int) -> tuple[Sheet, Scheme, RecordFacts]:
     sheet = _load(sheet_id)
     if sheet is None:
         raise NotFound("没有找到这张考核表")
+    return seen_by(user, sheet)
+
+
+def seen_by(user, sheet: Sheet) -> tuple[Sheet, Scheme, RecordFacts]:
+    """A sheet already in hand (the record a step just wrote) as `get_visible` answers it — its
+    facts as they are now, or 404 if the user may not see it — without loading it again."""
     scheme = scheme_for(sheet.year)
     sheet_facts = facts(sheet, scheme)
     if not permissions.can_see(user, sheet_facts):

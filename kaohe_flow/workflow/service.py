@@ -124,5 +124,5 @@ def fire_action(kind: RecordKind, user, record_id: int, action: str, payload: di
                           comment=comment, items=given.items)
     steps.flush(record)  # the step as stored is what the notifications read
     notify.after_step(kind.history_kind, record, user, action, before, after, comment, given.items)
-    steps.commit(record, flushed=True)
+    steps.commit(record, flushed=True, keep_loaded=True)  # the caller answers from the record as written
     return record

@@ -54,16 +54,23 @@ def _acted_otherwise(user, verdict, facts, record) -> bool:
     return permissions.conflicting(acts, user, verdict.capacity, delegated)
 
 
-def commit(record, *, flushed: bool = False) -> None:
+def commit(record, *, flushed: bool = False, keep_loaded: bool = False) -> None:
     """Bump the version (the record's row is updated) and commit once; a race loses with 409.
-    `flushed`: the step was already written by `flush` (its version bumped once)."""
+    `flushed`: the step was already written by `flush` (its version bumped once).
+    `keep_loaded`: the objects of the unit of work stay as written instead of expiring, so the
+    answer is drawn from them (what was just committed) rather than loaded again (issue 11)."""
     if not flushed:
         record.updated_at = utcnow()
+    session = db.session()
+    expire = session.expire_on_commit
+    session.expire_on_commit = expire and not keep_loaded
     try:
-        db.session.commit()
+        session.commit()
     except StaleDataError:
-        db.session.rollback()
+        session.rollback()
         raise stale() from None
+    finally:
+        session.expire_on_commit = expire
 
 
 def flush(record) -> None:

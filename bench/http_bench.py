@@ -208,6 +208,14 @@ def main():
         post = wrk(base, "/", args.seconds, len(specs), script="steps.lua", args=specs, threads=len(specs))
         after = wrk(base, "/_bench/plain", args.seconds, len(specs))
         rows.append(("workflow POST (approve / return)", post, (before["rps"] + after["rps"]) / 2))
+        # The floor of a durable write through the app (bench/wsgi_bench.py): token, one UPDATE, COMMIT.
+        floor_path = f"/_bench/write/{bgs}"
+        wrk(base, floor_path, 1, 2, "Authorization: Bearer " + tokens["bgs"], args=["POST"])  # warm
+        before = wrk(base, "/_bench/plain", args.seconds, len(specs))
+        floor = wrk(base, floor_path, args.seconds, len(specs), "Authorization: Bearer " + tokens["bgs"],
+                    args=["POST"])
+        after = wrk(base, "/_bench/plain", args.seconds, len(specs))
+        rows.append(("durable write floor (token, one UPDATE, COMMIT)", floor, (before["rps"] + after["rps"]) / 2))
         if post["non2xx"]:
             notes.append(f"the workflow POST run had {post['non2xx']} non-2xx answers (a return by an office "
                          "on a sheet where the office's rows differ answers 422; see steps.lua)")

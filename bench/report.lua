@@ -1,16 +1,20 @@
 -- wrk: print one JSON line at the end (requests, errors, rps, p50/p95/p99 in ms), and rotate
--- through several paths when given (`-- /a /b /c`): the load run's mix of pages.
+-- through several paths when given (`-- /a /b /c`): the load run's mix of pages. `-- POST` posts
+-- to the URL instead (the floor of a durable write).
 local paths = {}
 local i = 0
+local method = nil
 
 function init(args)
-  for _, p in ipairs(args) do table.insert(paths, p) end
+  for _, p in ipairs(args) do
+    if p == "POST" then method = "POST" else table.insert(paths, p) end
+  end
 end
 
 function request()
-  if #paths == 0 then return wrk.format(nil) end
+  if #paths == 0 then return wrk.format(method) end
   i = i % #paths + 1
-  return wrk.format(nil, paths[i])
+  return wrk.format(method, paths[i])
 end
 
 function done(summary, latency, requests)

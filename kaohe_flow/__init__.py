@@ -75,6 +75,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .scheme import models as _scheme  # noqa: F401
     from .scheme import snapshot as _snapshot  # noqa: F401  (its flush hook bumps the version)
     from . import dataversion as _dataversion  # noqa: F401  (every committed write moves it on)
+    from . import sqlite_wal as _sqlite_wal  # noqa: F401  (the embedded database's write-ahead log)
     from .security import models as _security  # noqa: F401
     from .sheets import models as _sheets  # noqa: F401
     from .trackers import info_models as _info  # noqa: F401

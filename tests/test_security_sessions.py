@@ -370,13 +370,19 @@ def test_only_the_admin_reads_security_events(app, client, api):
 # ---------------------------------------------------------------- the SQLite file
 
 
-def test_the_sqlite_file_is_created_readable_by_its_owner_only(tmp_path):
+def test_the_sqlite_file_and_its_write_ahead_log_are_created_readable_by_their_owner_only(tmp_path):
+    """The embedded file runs with a write-ahead log (kaohe_flow/sqlite_wal.py): the log and its
+    index hold the same data as the file, and take the file's mode."""
     path = tmp_path / "fresh" / "kaohe.db"
+    logs = [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm")]
     old = os.umask(0o022)
     try:
         app = make_app("sqlite:///" + str(path))
         with app.app_context():
             db.create_all()
+            with db.engine.connect() as conn:
+                assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+                assert [stat.S_IMODE(log.stat().st_mode) for log in logs] == [0o600, 0o600]
             db.engine.dispose()
     finally:
         os.umask(old)

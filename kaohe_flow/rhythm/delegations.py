@@ -35,20 +35,24 @@ def may_delegate(user) -> bool:
 def principals_of(user, day: date | None = None) -> list:
     """The users who have handed `user` their capacities for `day` (today by default); cached
     per request for today, so the inbox asks the database once."""
-    if user is None or getattr(user, "id", None) is None or not has_app_context():
+    if user is None or not has_app_context():
         return []  # no database to ask (a permission question asked of plain facts)
-    today = day is None
+    user_id = getattr(user, "id", None)
+    if user_id is None:
+        return []
+    # Today's answer from the request's cache before anything else: a page asks it of one person
+    # for every action and row it shows.
+    cache = g.setdefault("kaohe_principals", {}) if day is None else None
+    if cache is not None and user_id in cache:
+        return cache[user_id]
     day = day or local_today()
-    cache = g.setdefault("kaohe_principals", {}) if today and has_app_context() else None
-    if cache is not None and user.id in cache:
-        return cache[user.id]
     found = list(db.session.scalars(
         db.select(User).join(Delegation, Delegation.delegator_id == User.id)
-        .where(Delegation.delegate_id == user.id, Delegation.ended_at.is_(None),
+        .where(Delegation.delegate_id == user_id, Delegation.ended_at.is_(None),
                Delegation.from_date <= day, Delegation.to_date >= day, User.active.is_(True))
         .order_by(Delegation.id)))
     if cache is not None:
-        cache[user.id] = found
+        cache[user_id] = found
     return found
 
 

@@ -71,6 +71,7 @@ def _load(sheet_id: int, *, lock: bool = False) -> Sheet | None:
 
 def get_visible(user, sheet_id: int) -> tuple[Sheet, Scheme, RecordFacts]:
     """A sheet the user may see, or 404 — we do not reveal what exists."""
+    user = access.subject(user)  # a page asks dozens of questions of its reader: not through a proxy
     sheet = _load(sheet_id)
     if sheet is None:
         raise NotFound("没有找到这张考核表")
@@ -330,6 +331,7 @@ def totals(sheet: Sheet, subtotal: Decimal | None = None) -> tuple[Decimal, Deci
 
 def view(user, sheet: Sheet, scheme: Scheme, sheet_facts: RecordFacts) -> SheetView:
     """Everything a reader of this sheet sees, and what they may do."""
+    user = access.subject(user)
     by_item: dict[int, list] = {}
     signoffs = {}
     for sig in sheet.signatures:

@@ -21,6 +21,7 @@ def init_app(app):
     app.cli.add_command(bench_data_command)
     app.cli.add_command(notify_command)
     app.cli.add_command(worker_command)
+    app.cli.add_command(refresh_caches_command)
 
 
 def _seed() -> list[int]:
@@ -208,3 +209,23 @@ def worker_command(burst):
 
     click.echo(f"后台任务 worker：队列 {current_app.config.get('JOB_QUEUE', 'kaohe')}")
     work(burst=burst)
+
+
+@click.command("refresh-caches")
+@with_appcontext
+def refresh_caches_command():
+    """After a change made in the database behind the app's back (psql, a script): every app
+    process, on every server, reads the scheme, the org chart and its kept pages afresh on its
+    next request. The app's own writes never need it (issue 11: they move the versions
+    themselves); a write nobody told it of is otherwise seen only once its process restarts (the
+    scheme, the chart) or the kept page's ten seconds are over."""
+    from . import dataversion
+    from .org import snapshot as org_snapshot
+    from .scheme import snapshot as scheme_snapshot
+
+    session = db.session()
+    scheme_snapshot.bump(session)
+    org_snapshot.bump(session)
+    dataversion.mark_written(session.connection())
+    session.commit()
+    click.echo("已刷新：各网站进程将在下一次请求时重新读取考核方案、组织架构和页面")

@@ -110,6 +110,12 @@ def _no_table(exc: Exception) -> bool:
     return getattr(exc, "sqlstate", None) == "42P01" or "no such table" in str(exc)
 
 
+def mark_written(connection) -> None:
+    """Count the connection's transaction as a write (its commit moves the data version on),
+    though nothing it ran was one: `flask refresh-caches`, after a write made outside the app."""
+    connection.info[_WROTE] = True
+
+
 def current() -> int:
     """The data version as the database has it: read once per request, in the same statement as
     the scheme's and the org chart's (`scheme.snapshot.versions`)."""

@@ -232,3 +232,28 @@ def test_the_versions_are_read_without_flushing_inside_no_autoflush(app):
             scheme_snapshot.versions()
             assert leader in db.session.dirty
         db.session.rollback()
+
+
+def test_a_change_made_behind_the_apps_back_shows_after_refresh_caches(app, api):
+    """psql moves no version: the held chart, the held scheme and the kept answers stand until
+    `flask --app wsgi refresh-caches` (or a restart), and not a request longer."""
+    assert _units(api)["bgs"]["name"] == "办公室"  # held now, and the answer kept
+    items = api.as_("admin").get(f"/api/v1/years/{YEAR}/scheme").get_json()["items"]
+    assert items[0]["name"] != "改名的考核项目"
+    with app.app_context():
+        raw = db.engine.raw_connection()  # the DBAPI's own connection: no event of ours sees it
+        try:
+            cursor = raw.cursor()
+            cursor.execute(f"UPDATE year_units SET name = '综合办公室' WHERE year = {YEAR} "
+                           f"AND unit_id = {_unit_id('bgs')}")
+            cursor.execute(f"UPDATE scheme_items SET name = '改名的考核项目' WHERE code = '{items[0]['code']}'")
+            raw.commit()
+        finally:
+            raw.close()
+    assert _units(api)["bgs"]["name"] == "办公室"  # still the held chart
+    result = app.test_cli_runner().invoke(args=["refresh-caches"])
+    assert result.exit_code == 0, result.output
+    assert "已刷新" in result.output
+    assert _units(api)["bgs"]["name"] == "综合办公室"
+    again = api.as_("admin").get(f"/api/v1/years/{YEAR}/scheme").get_json()["items"]
+    assert again[0]["name"] == "改名的考核项目"

@@ -322,3 +322,22 @@ def test_each_caller_is_given_their_own_api_answer(app, api, path):
     for who in callers:
         drawn = api.as_(who).get(path)
         assert (kept[who].status_code, kept[who].get_json()) == (drawn.status_code, drawn.get_json()), who
+
+
+def test_refresh_caches_draws_every_page_again_after_a_write_made_outside_the_app(app, still_clock):
+    """`flask --app wsgi refresh-caches` after psql: the next request draws the page, without
+    waiting for the span of the clock to end."""
+    client, sid = _signed_in(app), _sheet_of(app)
+    client.get(f"/sheets/{sid}")  # the session's CSRF token started
+    client.get(f"/sheets/{sid}")  # kept
+    with app.app_context():
+        raw = db.engine.raw_connection()  # the DBAPI's own connection: no SQLAlchemy event
+        try:
+            cursor = raw.cursor()
+            cursor.execute("UPDATE sheet_rows SET self_reason = 'psql 写入的说明' WHERE sheet_id = %d" % sid)
+            raw.commit()
+        finally:
+            raw.close()
+    assert "psql 写入的说明" not in client.get(f"/sheets/{sid}").get_data(as_text=True)  # still kept
+    assert app.test_cli_runner().invoke(args=["refresh-caches"]).exit_code == 0
+    assert "psql 写入的说明" in client.get(f"/sheets/{sid}").get_data(as_text=True)

@@ -123,6 +123,9 @@ def run(user, action: str, payload) -> list[Outcome]:
         # What one record's step changed (a final application grants points) must be seen by the
         # next one exactly as by a call of its own: drop the request's cached sums between them.
         g.pop("_bonus_granted", None)
+        # A step keeps its own objects loaded after its commit (to answer from them); the next
+        # record's step reads everything afresh, as a request of its own would.
+        db.session.expire_all()
         try:
             if not 1 <= record_id <= _MAX_ID:  # the single call's path refuses such an id as unknown
                 raise NotFound(NOT_FOUND[kind])

@@ -266,20 +266,27 @@ def test_the_written_table_is_read_from_the_statement(statement, table):
     assert dataversion._table_of(statement) == table
 
 
-def test_a_write_made_outside_the_app_shows_once_the_span_is_over(app, monkeypatch):
-    """psql or another program writes without our engine: no version moves, so the kept page
-    stands for the rest of its span of the clock (PAGE_CACHE_SECONDS), and no longer."""
+def _kept_then_written_outside(app):
+    """(client, sheet id): the sheet's page kept, then a row's reason changed by psql or another
+    program — the DBAPI's own connection, which no SQLAlchemy event sees."""
     client, sid = _signed_in(app), _sheet_of(app)
     client.get(f"/sheets/{sid}")  # the session's CSRF token started
     client.get(f"/sheets/{sid}")  # kept
     with app.app_context():
-        raw = db.engine.raw_connection()  # the DBAPI's own connection: no SQLAlchemy event
+        raw = db.engine.raw_connection()
         try:
             cursor = raw.cursor()
             cursor.execute("UPDATE sheet_rows SET self_reason = 'psql 写入的说明' WHERE sheet_id = %d" % sid)
             raw.commit()
         finally:
             raw.close()
+    return client, sid
+
+
+def test_a_write_made_outside_the_app_shows_once_the_span_is_over(app, monkeypatch):
+    """psql or another program writes without our engine: no version moves, so the kept page
+    stands for the rest of its span of the clock (PAGE_CACHE_SECONDS), and no longer."""
+    client, sid = _kept_then_written_outside(app)
     later = pagecache.utcnow() + timedelta(seconds=app.config["PAGE_CACHE_SECONDS"])
     monkeypatch.setattr(pagecache, "utcnow", lambda: later)
     assert "psql 写入的说明" in client.get(f"/sheets/{sid}").get_data(as_text=True)
@@ -327,17 +334,7 @@ def test_each_caller_is_given_their_own_api_answer(app, api, path):
 def test_refresh_caches_draws_every_page_again_after_a_write_made_outside_the_app(app, still_clock):
     """`flask --app wsgi refresh-caches` after psql: the next request draws the page, without
     waiting for the span of the clock to end."""
-    client, sid = _signed_in(app), _sheet_of(app)
-    client.get(f"/sheets/{sid}")  # the session's CSRF token started
-    client.get(f"/sheets/{sid}")  # kept
-    with app.app_context():
-        raw = db.engine.raw_connection()  # the DBAPI's own connection: no SQLAlchemy event
-        try:
-            cursor = raw.cursor()
-            cursor.execute("UPDATE sheet_rows SET self_reason = 'psql 写入的说明' WHERE sheet_id = %d" % sid)
-            raw.commit()
-        finally:
-            raw.close()
+    client, sid = _kept_then_written_outside(app)
     assert "psql 写入的说明" not in client.get(f"/sheets/{sid}").get_data(as_text=True)  # still kept
     assert app.test_cli_runner().invoke(args=["refresh-caches"]).exit_code == 0
     assert "psql 写入的说明" in client.get(f"/sheets/{sid}").get_data(as_text=True)

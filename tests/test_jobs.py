@@ -202,6 +202,7 @@ def test_a_longer_job_is_answered_running_and_its_page_follows_it(app, api, clie
     login(client, "director")
     html = client.get(f"/jobs/{job['id']}").get_data(as_text=True)
     assert '<meta http-equiv="refresh" content="2">' in html and 'value="15"' in html
+    assert f"<h1>年度汇总表（Excel）<small class=\"muted\"> · {YEAR}年度</small></h1>" in html  # not 年度年度
     release.set()
     wait_inline()
     done = api.as_("director").get(f"/api/v1/jobs/{job['id']}").get_json()

@@ -272,3 +272,69 @@ def test_a_responsible_office_names_only_its_own_rows_when_returning(client, she
     status, html = page(client, f"/sheets/{flow.sid}")
     offered = set(re.findall(r'name="items" value="([^"]+)"', html))
     assert status == 200 and own and offered == own
+
+
+def _key_form(html, points, reason):
+    """The 重点指标扣分 boxes of the review form, as the browser posts them with the scores."""
+    shown_points = re.search(r'name="shown-points" form="rows-form" value="([^"]*)"', html).group(1)
+    shown_reason = re.search(r'name="shown-reason" form="rows-form" value="([^"]*)"', html).group(1)
+    return {"shown-points": shown_points, "shown-reason": shown_reason, "points": points, "reason": reason}
+
+
+def _at_the_gate_with_review_scores(sheet_id, api):
+    from flow import Flow
+
+    flow = Flow(api, sheet_id("bgs"))
+    flow.fill_self("bgs")
+    flow.ok(flow.act("bgs", "submit"))
+    flow.fill_review("rjk")
+    return flow
+
+
+def test_the_gate_approving_from_the_scores_form_saves_the_key_deduction_typed_there(client, sheet_id, api):
+    """The key deduction's boxes belong to the scores' form: 审核通过 saves them first (nothing
+    typed is lost), and the message names the state the sheet reached."""
+    flow = _at_the_gate_with_review_scores(sheet_id, api)
+    login(client, "rjk")
+    _, html = page(client, f"/sheets/{flow.sid}")
+    data = {**_row_form(html, "review", {}), **_key_form(html, "1", "重点工作滞后")}
+    r = client.post(f"/sheets/{flow.sid}/rows?then=approve", data=data, follow_redirects=True)
+    assert r.status_code == 200 and "已审核通过，进入责任科室会签" in r.get_data(as_text=True)
+    sheet = flow.get()
+    assert sheet["state"] == "responsible_sign"
+    assert (sheet["key_deduction"], sheet["key_deduction_reason"]) == ("1", "重点工作滞后")
+
+
+def test_the_scores_forms_save_keeps_the_key_deduction_and_says_what_was_not_saved(client, sheet_id, api):
+    flow = _at_the_gate_with_review_scores(sheet_id, api)
+    login(client, "rjk.staff")
+    _, html = page(client, f"/sheets/{flow.sid}")
+    typed = _row_form(html, "review", {"team": ("2", "队伍建设有短板")})
+    r = client.post(f"/sheets/{flow.sid}/rows", data={**typed, **_key_form(html, "1", "")})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422 and "分值已保存，但重点指标扣分未保存" in html and "扣分原因" in html
+    assert 'name="points" form="rows-form" inputmode="decimal" value="1"' in html  # what was typed stays
+    r = client.post(f"/sheets/{flow.sid}/rows", data={**_row_form(html, "review", {}),
+                                                       **_key_form(html, "1", "重点工作滞后")},
+                    follow_redirects=True)
+    assert r.status_code == 200 and "重点指标扣分已保存" in r.get_data(as_text=True)
+    sheet = flow.get()
+    team = next(i for i in sheet["items"] if i["code"] == "team")
+    assert team["review_score"] == "2" and sheet["key_deduction"] == "1"
+
+
+def test_an_approval_that_skips_hui_qian_says_where_the_sheet_went(client, sheet_id, api):
+    """A sheet reopened with every row still signed: the gate's approval goes straight to
+    分管领导签字 (DOMAIN.md), and the page says so."""
+    flow = _at_the_gate_with_review_scores(sheet_id, api)
+    flow.ok(flow.act("rjk", "approve"))
+    for office in ("rjk", "dwb", "cjjcdd", "bgs"):
+        flow.ok(flow.act(office, "sign"))
+    flow.ok(flow.act("leader1", "sign"))
+    flow.ok(flow.act("admin", "reopen", comment="复核"))  # back at the gate, every row still signed
+    login(client, "rjk")
+    _, html = page(client, f"/sheets/{flow.sid}")
+    r = client.post(f"/sheets/{flow.sid}/actions/approve", data={"version": version_of(html)},
+                    follow_redirects=True)
+    assert "已审核通过，进入分管领导签字" in r.get_data(as_text=True)
+    assert flow.get()["state"] == "leader_sign"

@@ -12,11 +12,10 @@ from ..bonus import service as bonus
 from ..bonus.download import attachment_response
 from ..errors import ServiceError
 from ..timeutil import parse_int
-from ..workflow.machine import ACTION_LABELS
 from . import bp
 from .helpers import error_page, flash_refusal, form_version, refusals_as_pages
 from ..pagecache import kept
-from .views import ACTION_DONE, _year
+from .views import _year, done_message
 
 
 def _may_file() -> bool:
@@ -136,8 +135,8 @@ def bonus_action(application_id, action):
     typed = {k: request.form.get(k) for k in ("comment", "points_proposed", "opinion", "points_granted")
              if request.form.get(k) not in (None, "")}
     try:
-        bonus.fire_action(current_user, application_id, action, {"version": form_version(), **typed})
+        moved = bonus.fire_action(current_user, application_id, action, {"version": form_version(), **typed})
     except ServiceError as exc:
         return _refused(application_id, exc, typed, open_action=action)
-    flash(ACTION_DONE.get(action, f"已{ACTION_LABELS.get(action, '完成')}"), "success")
+    flash(done_message(action, moved), "success")
     return redirect(url_for("web.bonus_page", application_id=application_id))

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from ..audit.service import steps_of
 from ..errors import ServiceError
 from ..timeutil import parse_year
-from ..workflow.machine import ACTION_LABELS
+from ..workflow.machine import ACTION_LABELS, STATE_LABELS
 from ..org import service as org_service
 from ..security import sessions
 from ..security.throttle import TooManyAttempts
@@ -21,8 +21,17 @@ from .helpers import error_page, flash_refusal, form_version, refusals_as_pages
 from ..pagecache import kept
 from .forms import LoginForm
 
-ACTION_DONE = {"submit": "已提交扎口科室审核", "withdraw": "已撤回", "approve": "已审核通过，进入责任科室会签",
-               "sign": "已签字", "return": "已退回", "reopen": "已重新打开"}
+ACTION_DONE = {"submit": "已提交扎口科室审核", "withdraw": "已撤回", "sign": "已签字", "return": "已退回",
+               "reopen": "已重新打开"}
+
+
+def done_message(action: str, record) -> str:
+    """What the step did, for the page it leads to. An approval names the state it reached: a
+    sheet returned by an office whose rows all kept their signatures skips 会签 and goes straight
+    to 分管领导签字 (machine.Transition.skips_to), an application goes to its leader."""
+    if action == "approve":
+        return f"已审核通过，进入{STATE_LABELS.get(record.state, record.state)}"
+    return ACTION_DONE.get(action, f"已{ACTION_LABELS.get(action, '完成')}")
 
 
 def _safe_next(target: str | None) -> str:
@@ -137,9 +146,12 @@ def save_rows(sheet_id):
         flash("表单有误，请刷新页面后重试", "error")
         return redirect(url_for("web.sheet_page", sheet_id=sheet_id))
     changes = _changed_rows(request.form)
+    key = _changed_key(request.form) if kind == "review" else None
     typed = {"kind": kind, "rows": changes, "comment": request.form.get("comment", "")}
+    if key is not None:
+        typed["key"] = key
     version = form_version()
-    saved = None
+    saved, key_saved, moved = None, False, None
     take = request.form.get("take") if kind == "review" else None
     try:
         if take:
@@ -148,19 +160,42 @@ def save_rows(sheet_id):
         elif changes:
             saved = sheets.update_rows(current_user, sheet_id, kind, version, changes)
             version = saved.version
+        if key is not None:  # its boxes belong to this form: saving or approving must not drop them
+            version = sheets.set_key_deduction(current_user, sheet_id, {"version": version, **key}).version
+            key_saved = True
         if then:
-            sheets.fire_action(current_user, sheet_id, then, {"version": version, "comment": typed["comment"]})
+            moved = sheets.fire_action(current_user, sheet_id, then,
+                                       {"version": version, "comment": typed["comment"]})
     except ServiceError as exc:
-        if saved is not None:  # the scores were saved; only the action was refused
+        # Each save is a unit of work of its own: say what stands, keep what did not on the page.
+        done = [what for what, ok in (("分值", saved is not None), ("重点指标扣分", key_saved)) if ok]
+        if saved is not None:
             typed["rows"] = {}
-            exc.message = f"分值已保存，但未能{ACTION_LABELS[then]}：{exc.message}"
+        if key_saved:
+            typed.pop("key", None)
+        if done:
+            failed = "重点指标扣分未保存" if key is not None and not key_saved else f"未能{ACTION_LABELS[then]}"
+            exc.message = f"{'和'.join(done)}已保存，但{failed}：{exc.message}"
         return _refused(sheet_id, exc, typed, open_action=then)
-    if then:
-        flash(ACTION_DONE[then], "success")
+    if moved is not None:
+        flash(done_message(then, moved), "success")
+    elif saved is not None:
+        flash(queries.after_save(current_user, saved, kind), "success")
     else:
-        flash(queries.after_save(current_user, saved, kind) if saved is not None else "没有修改",
-              "success" if saved is not None else "info")
+        flash("重点指标扣分已保存" if key_saved else "没有修改", "success" if key_saved else "info")
     return redirect(url_for("web.sheet_page", sheet_id=sheet_id))
+
+
+def _changed_key(form) -> dict | None:
+    """The 重点指标扣分 typed on the review form when it differs from what the page showed: its
+    boxes belong to the scores' form, so the form's 保存 and 审核通过 save it too (nothing typed
+    is lost); None when unchanged, or on a page without them."""
+    if "points" not in form or "shown-points" not in form:
+        return None
+    points, reason = form.get("points", "").strip(), form.get("reason", "")
+    if points == form.get("shown-points", "").strip() and reason.strip() == form.get("shown-reason", "").strip():
+        return None
+    return {"points": points or "0", "reason": reason}
 
 
 def _changed_rows(form) -> dict:
@@ -212,11 +247,11 @@ def sheet_action(sheet_id, action):
     payload = {"version": form_version(), "comment": request.form.get("comment", ""),
                "items": request.form.getlist("items") or None}
     try:
-        sheets.fire_action(current_user, sheet_id, action, payload)
+        moved = sheets.fire_action(current_user, sheet_id, action, payload)
     except ServiceError as exc:
         return _refused(sheet_id, exc, {"action": action, "comment": payload["comment"],
                                         "items": payload["items"] or []}, open_action=action)
-    flash(ACTION_DONE.get(action, "操作已完成"), "success")
+    flash(done_message(action, moved), "success")
     return redirect(url_for("web.sheet_page", sheet_id=sheet_id))
 
 

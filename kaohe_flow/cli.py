@@ -92,7 +92,8 @@ def _warn_demo_password():
               type=click.Choice(["member", "head", "leader", "viewer", "admin"]))
 @click.password_option(prompt="密码", confirmation_prompt="再次输入密码")
 def create_user_command(username, name, unit_code, roles, password):
-    """Create an account; the password is prompted for, never taken from the command line."""
+    """Create an account; the password is prompted for (`--password` exists for scripts, but a
+    password on the command line is seen by `ps` and kept in the shell's history)."""
     try:
         user = org_service.create_user(username, name, password, roles, unit_code)
     except ServiceError as exc:

@@ -455,3 +455,20 @@ def test_on_redis_a_failed_first_attempt_is_retried_and_done(app, api, redis_que
     assert len(calls) == 2
     assert (done["state"], done["attempts"], done["error"]) == ("done", 2, None)
     assert set(done["result"]) == {"oa", "info"}
+
+
+def test_a_finished_files_page_says_when_the_data_has_changed_since(app, api, client):
+    """The file is still the one made then; its page says the year's data moved on since, and
+    offers to make it again (a new job, the file of the data as it is now)."""
+    job = ask(api).get_json()
+    login(client, "director")
+    html = client.get(f"/jobs/{job['id']}").get_data(as_text=True)
+    assert job["state"] == "done" and "已有变动" not in html
+    flow = Flow(api, api.as_("director").get(f"/api/v1/sheets?year={YEAR}").get_json()["items"][0]["id"])
+    flow.fill_self(flow.get()["unit"])
+    html = client.get(f"/jobs/{job['id']}").get_data(as_text=True)
+    assert "此文件生成后，2018年度的考核数据已有变动" in html and "按最新数据重新生成" in html
+    assert client.get(f"/jobs/{job['id']}/file").status_code == 200  # still the file made then
+    r = client.post("/jobs", data={"kind": "year_workbook", "year": str(YEAR)})
+    assert r.status_code == 303 and r.headers["Location"] != f"/jobs/{job['id']}"
+    assert "已有变动" not in client.get(r.headers["Location"]).get_data(as_text=True)

@@ -139,6 +139,16 @@ def get_visible(user, job_id: int) -> Job:
     return job
 
 
+def outdated(job: Job) -> bool:
+    """Whether a finished file no longer shows the data as it is now: the data it was built from
+    (`Job.basis`) has changed since. Its page says so and offers to make it again; the file is
+    still given, as it was made (a reader may want what was signed off then)."""
+    spec = KINDS.get(job.kind)
+    if job.state != "done" or job.file_name is None or spec is None or spec.basis is None or job.basis is None:
+        return False
+    return spec.basis(job.params["year"]) != job.basis
+
+
 def file_of(user, job_id: int) -> Job:
     """A done job's file, with its bytes; 409 while it is being made, 404 when it makes none."""
     job = get_visible(user, job_id)

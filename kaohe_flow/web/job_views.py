@@ -24,7 +24,8 @@ def job_create():
 @refusals_as_pages
 def job_page(job_id):
     job = jobs.get_visible(current_user, job_id)
-    return render_template("job.html", job=job, label=KINDS[job.kind].label if job.kind in KINDS else job.kind)
+    return render_template("job.html", job=job, label=KINDS[job.kind].label if job.kind in KINDS else job.kind,
+                           outdated=jobs.outdated(job))
 
 
 @bp.get("/jobs/<id:job_id>/file")

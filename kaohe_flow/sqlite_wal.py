@@ -5,7 +5,8 @@ times, and a writer blocks every reader of the file until it has committed. With
 appends to one file and syncs it once (`synchronous` stays FULL: a committed step survives a power
 cut), and readers go on reading while one process writes — what several gunicorn workers on one
 file need at the end of December. Measured in bench/RESULTS.md: the floor of a durable write
-through the app went from 11 % to 21 % of the plaintext route, the workflow POST up by 40 %.
+through the app went from 10–11 % to 19–23 % of the plaintext route, the workflow POST from 2.3 %
+to 2.9–3.3 %.
 
 The mode belongs to the file and persists; asking for it on every new connection is a no-op once
 set. A file that cannot change its mode now (another process holds a lock, a read-only

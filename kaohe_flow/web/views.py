@@ -27,8 +27,8 @@ ACTION_DONE = {"submit": "已提交扎口科室审核", "withdraw": "已撤回",
 
 def done_message(action: str, record) -> str:
     """What the step did, for the page it leads to. An approval names the state it reached: a
-    sheet returned by an office whose rows all kept their signatures skips 会签 and goes straight
-    to 分管领导签字 (machine.Transition.skips_to), an application goes to its leader."""
+    sheet back at the gate (returned or reopened) whose rows all kept their signatures skips 会签
+    and goes straight to 分管领导签字 (machine.Transition.skips_to), an application to its leader."""
     if action == "approve":
         return f"已审核通过，进入{STATE_LABELS.get(record.state, record.state)}"
     return ACTION_DONE.get(action, f"已{ACTION_LABELS.get(action, '完成')}")
